@@ -1,0 +1,115 @@
+"""Run settings: one dataclass shared by `docmatix run` and `pipeline/run.py`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class RunConfig:
+    inputs: list[str]
+    output: str
+    # LLM
+    endpoints: list[str] = field(default_factory=list)  # empty: start the embedded llama.cpp server
+    model: str | None = None
+    api_key: str | None = None
+    answer_format: str = "qa"  # qa | json
+    max_in_flight: int = 64  # per endpoint
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 2000
+    request_timeout_s: float = 600.0
+    max_attempts: int = 4
+    embedded_parallel: int = 4
+    embedded_ctx: int = 8192
+    use_request_cache: bool = True
+    # Prompts and chunking
+    seed: int = 0
+    prompts_dir: str | None = None
+    max_chunk_tokens: int = 5000
+    max_chunk_pages: int = 5
+    chunk_overlap_pages: int = 1
+    # Extraction
+    max_pages: int = 4
+    text_source: str = "auto"  # auto | text_layer | pdfa_json (PDFA input only)
+    ocr: bool = True
+    dpi: int = 150
+    max_image_side: int = 2940
+    image_format: str = "png"  # png | jpeg | webp
+    image_quality: int = 90
+    grayscale: bool = False
+    max_pdf_bytes: int = 64 * 1024 * 1024
+    # Filters
+    filter_preset: str = "docmatix"
+    # Output
+    rows_per_shard: int = 2000
+    pdfs_per_unit: int = 256  # folder input: PDFs per unit of work
+    # Execution
+    extract_concurrency: int | None = None
+    progress: bool = True
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("api_key", None)  # never written anywhere
+        return data
+
+    def sampling(self) -> dict:
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    d = RunConfig(inputs=[], output="")
+    parser.add_argument("inputs", nargs="+", help="tar shards, globs, folders of PDFs, or fsspec URLs")
+    parser.add_argument("--output", "-o", required=True, help="output directory (local path or fsspec URL)")
+    g = parser.add_argument_group("LLM")
+    g.add_argument("--endpoint", dest="endpoints", action="append", default=[],
+                   help="OpenAI-compatible base URL, e.g. http://host:8000/v1 (repeatable); "
+                        "omitted: start the embedded llama.cpp server on 127.0.0.1")
+    g.add_argument("--model", default=None, help="served model name (default: the first one the server lists)")
+    g.add_argument("--api-key", default=None, help="API key (or OPENAI_API_KEY)")
+    g.add_argument("--answer-format", choices=["qa", "json"], default=d.answer_format)
+    g.add_argument("--max-in-flight", type=int, default=d.max_in_flight, help="concurrent requests per endpoint")
+    g.add_argument("--temperature", type=float, default=d.temperature)
+    g.add_argument("--top-p", type=float, default=d.top_p)
+    g.add_argument("--max-tokens", type=int, default=d.max_tokens)
+    g.add_argument("--request-timeout", dest="request_timeout_s", type=float, default=d.request_timeout_s)
+    g.add_argument("--max-attempts", type=int, default=d.max_attempts)
+    g.add_argument("--embedded-parallel", type=int, default=d.embedded_parallel)
+    g.add_argument("--no-request-cache", dest="use_request_cache", action="store_false")
+    g = parser.add_argument_group("prompts and chunking")
+    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")
+    g.add_argument("--max-chunk-tokens", type=int, default=d.max_chunk_tokens)
+    g.add_argument("--max-chunk-pages", type=int, default=d.max_chunk_pages)
+    g = parser.add_argument_group("extraction")
+    g.add_argument("--max-pages", type=int, default=d.max_pages, help="skip documents with more pages")
+    g.add_argument("--text-source", choices=["auto", "text_layer", "pdfa_json"], default=d.text_source)
+    g.add_argument("--no-ocr", dest="ocr", action="store_false")
+    g.add_argument("--dpi", type=int, default=d.dpi)
+    g.add_argument("--max-image-side", type=int, default=d.max_image_side)
+    g.add_argument("--image-format", choices=["png", "jpeg", "webp"], default=d.image_format)
+    g.add_argument("--image-quality", type=int, default=d.image_quality)
+    g.add_argument("--grayscale", action="store_true")
+    g.add_argument("--max-pdf-bytes", type=int, default=d.max_pdf_bytes)
+    g = parser.add_argument_group("filters and output")
+    g.add_argument("--filter-preset", default=d.filter_preset)
+    g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
+    g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
+    g.add_argument("--extract-concurrency", type=int, default=None)
+    g.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    names = RunConfig.__dataclass_fields__
+    return RunConfig(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def dump_config(config: RunConfig) -> str:
+    return json.dumps(config.to_json(), indent=2, sort_keys=True)

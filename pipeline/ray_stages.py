@@ -1,0 +1,97 @@
+"""The stages as Ray Data functions: each takes and returns rows of `record_rows`."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from filters.presets import build_preset
+from pipeline.config import RunConfig
+from pipeline.llm_client import ClientSettings, LLMClient
+from pipeline.page_render import RenderSettings
+from pipeline.prompt_templates import load_templates
+from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
+from pipeline.request_cache import RequestCache
+from pipeline.s1_read import iter_unit_documents
+from pipeline.s2_extract import ExtractSettings, extract_document
+from pipeline.s3_chunk import chunk_document
+from pipeline.s4_generate import generate_documents
+from pipeline.s5_filter import filter_document
+from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
+
+
+def read_unit(row: dict[str, Any], max_pdf_bytes: int) -> Iterator[dict[str, Any]]:
+    unit: WorkUnit = from_row(row)
+    seq = 0
+    for item in iter_unit_documents(unit, max_pdf_bytes):
+        if isinstance(item, tuple):
+            key, reason, error = item
+            item = RejectedDocument(key, unit.unit_id, unit.paths[0] if len(unit.paths) == 1 else "", "read",
+                                    reason, error)
+        yield to_row(unit.unit_id, seq, item)
+        seq += 1
+    yield to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))
+
+
+def extract_settings(config: RunConfig) -> ExtractSettings:
+    render = RenderSettings(config.dpi, config.max_image_side, config.image_format, config.image_quality,
+                            config.grayscale)
+    return ExtractSettings(render, config.max_pages, config.text_source, config.ocr)
+
+
+def extract_row(row: dict[str, Any], settings: ExtractSettings) -> dict[str, Any]:
+    record = from_row(row)
+    if isinstance(record, SourceDocument):
+        return replace_record(row, extract_document(record, settings))
+    return row
+
+
+class GenerateAndFilter:
+    """Ray Data actor: chunk, generate (async, many requests in flight), parse and filter.
+
+    One event loop in a background thread serves every batch the actor is handed, so concurrent
+    batches share the client's in-flight limits and connection pools.
+    """
+
+    def __init__(self, config: RunConfig, endpoints: list[str], model: str | None):
+        self.config = config
+        self.templates = load_templates(config.prompts_dir)
+        self.by_name = {t.name: t for t in self.templates}
+        self.filters = build_preset(config.filter_preset)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
+        cache = RequestCache(cache_path(config)) if config.use_request_cache else None
+        settings = ClientSettings(max_in_flight=config.max_in_flight, timeout_s=config.request_timeout_s,
+                                  max_attempts=config.max_attempts, api_key=config.api_key)
+        self.client = LLMClient(endpoints, model, settings, cache)
+        asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        rows = [{"unit_id": u, "seq": s, "record": r}
+                for u, s, r in zip(batch["unit_id"], batch["seq"], batch["record"], strict=True)]
+        records = [from_row(r) for r in rows]
+        work = []
+        for record in records:
+            if isinstance(record, ExtractedDocument):
+                chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
+                                        self.config.max_chunk_pages, self.config.chunk_overlap_pages)
+                work.append((record, chunks))
+        generated = asyncio.run_coroutine_threadsafe(
+            generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format),
+            self.loop,
+        ).result()
+        finished = iter(filter_document(g, self.filters) for g in generated)
+        out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
+               for row, rec in zip(rows, records, strict=True)]
+        return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}
+
+
+def cache_path(config: RunConfig) -> Path:
+    if "://" in config.output and not config.output.startswith("file://"):
+        return Path.home() / ".cache" / "docmatix" / "requests.sqlite"
+    return Path(config.output.removeprefix("file://")) / "_cache" / "requests.sqlite"

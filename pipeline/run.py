@@ -1,0 +1,159 @@
+"""Ray job entry point: PDFs in, Cauldron-format Parquet out.
+
+    ray job submit --working-dir . -- python pipeline/run.py INPUT ... --output DIR [--endpoint URL]
+
+`docmatix run` calls the same `main`. Locally, with no RAY_ADDRESS, it starts Ray on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # `python pipeline/run.py` puts pipeline/ first, not the repo root
+    sys.path.insert(0, str(REPO_ROOT))
+
+from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
+from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
+from pipeline.prompt_templates import load_templates  # noqa: E402
+from pipeline.record_rows import UnitEnd, from_row, to_row  # noqa: E402
+from pipeline.run_summary import build_summary, write_json  # noqa: E402
+from pipeline.s1_read import count_documents, discover_units  # noqa: E402
+from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit  # noqa: E402
+from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
+
+log = logging.getLogger("docmatix")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
+
+
+def _init_ray() -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    if os.environ.get("RAY_ADDRESS"):
+        ray.init(log_to_driver=False)  # inside `ray job submit`: the job's runtime env is already set
+    else:
+        ray.init(runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
+                 include_dashboard=False)
+
+
+def _progress(total: int | None, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="documents", disable=not enabled, dynamic_ncols=True)
+
+
+def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
+    """Run every pending unit through the Ray Data pipeline and write it."""
+    import ray
+    from ray.data import DataContext
+
+    from pipeline.ray_stages import GenerateAndFilter, extract_row, extract_settings, read_unit
+
+    units = discover_units(config.inputs, config.pdfs_per_unit)
+    done = read_done_markers(config.output)
+    pending = [u for u in units if u.unit_id not in done]
+    for unit in pending:
+        remove_partial_unit(config.output, unit.unit_id)
+    if not pending:
+        return
+    _init_ray()
+    ctx = DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # each unit's records arrive together, in input order
+    ctx.enable_progress_bars = False
+    # Small blocks keep documents streaming one by one (a whole shard is one block by default).
+    ctx.target_max_block_size = 4 * 1024 * 1024
+    counts = [count_documents(u) for u in pending]
+    total = None if any(c is None for c in counts) else sum(counts)
+
+    ds = ray.data.from_items([to_row(u.unit_id, 0, u) for u in pending], override_num_blocks=len(pending))
+    # Reading is I/O: a fraction of a CPU, and a separate operator from extraction so documents of
+    # one shard are extracted in parallel.
+    ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0.25)
+    ds = ds.map(extract_row, fn_kwargs={"settings": extract_settings(config)},
+                concurrency=config.extract_concurrency)
+    ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
+                        concurrency=1, num_cpus=0, max_concurrency=4, batch_format="numpy")
+
+    writer: UnitWriter | None = None
+    with _progress(total, config.progress) as bar:
+        for row in ds.iter_rows():
+            record = from_row(row)
+            if writer is None or writer.unit_id != row["unit_id"]:
+                writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard)
+            if isinstance(record, UnitEnd):
+                writer.commit()
+                writer = None
+                continue
+            if isinstance(record, FinishedDocument):
+                writer.add_finished(record)
+            elif isinstance(record, RejectedDocument):
+                writer.add_rejected(record)
+            else:
+                raise TypeError(f"unexpected record at the end of the pipeline: {type(record).__name__}")
+            bar.update(1)
+    if writer is not None:  # a stream that ended without its UnitEnd: leave the unit to be redone
+        writer.abort()
+
+
+def run(config: RunConfig) -> dict:
+    started = time.time()
+    templates = load_templates(config.prompts_dir)  # fail fast on a broken template
+    server = None
+    endpoints, model = list(config.endpoints), config.model
+    try:
+        if not endpoints:
+            server = EmbeddedServer(parallel=config.embedded_parallel, ctx_per_slot=config.embedded_ctx).start()
+            endpoints, model = [server.base_url], model or server.model_name
+            log.info("embedded llama.cpp server at %s (%s)", server.base_url, server.model_name)
+        execute(config, endpoints, model)
+    finally:
+        if server is not None:
+            server.stop()
+    units = discover_units(config.inputs, config.pdfs_per_unit)
+    extra = {
+        "wall_time_s": round(time.time() - started, 3),
+        "model": model,
+        "endpoints": "embedded" if server is not None else endpoints,
+        "templates": [t.name for t in templates],
+        "sampling": config.sampling(),
+        "answer_format": config.answer_format,
+        "filter_preset": config.filter_preset,
+        "config": config.to_json(),
+    }
+    summary, manifest = build_summary(config.output, [u.unit_id for u in units], extra)
+    write_json(config.output, "summary.json", summary)
+    write_json(config.output, "manifest.json", manifest)
+    return summary
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Shared by `docmatix run` and `python pipeline/run.py`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = config_from_args(args)
+    if config.api_key is None:
+        config.api_key = os.environ.get("OPENAI_API_KEY")
+    summary = run(config)
+    print(
+        f"documents read {summary['documents_read']}, written {summary['documents_written']}, "
+        f"rejected {summary['documents_rejected']}; pairs kept {summary['pairs_kept']} of "
+        f"{summary['pairs_generated']}; {summary['wall_time_s']}s -> {config.output}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipeline/run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Stage 3: group a document's pages into chunks and pick each chunk's prompt template.
+
+Reference rules: at most `max_pages` pages and `max_tokens` tokens per chunk, consecutive chunks share
+`overlap` page(s), pages are joined by a "NEW PAGE" line.
+"""
+
+from __future__ import annotations
+
+from pipeline.prompt_templates import PromptTemplate, choose_template
+from pipeline.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
+from schemas.records import Chunk, ExtractedDocument
+
+PAGE_SEPARATOR = "\nNEW PAGE\n"
+
+
+def group_pages(
+    page_tokens: list[int], max_tokens: int, max_pages: int, overlap: int, separator_tokens: int = 3
+) -> list[list[int]]:
+    """Page index groups. A group always advances by at least one page, so this terminates."""
+    groups: list[list[int]] = []
+    start = 0
+    n = len(page_tokens)
+    while start < n:
+        group = [start]
+        total = page_tokens[start]
+        nxt = start + 1
+        while nxt < n and len(group) < max_pages and total + separator_tokens + page_tokens[nxt] <= max_tokens:
+            total += separator_tokens + page_tokens[nxt]
+            group.append(nxt)
+            nxt += 1
+        groups.append(group)
+        if nxt >= n:
+            break
+        start = max(nxt - overlap, start + 1)
+    return groups
+
+
+def chunk_document(
+    doc: ExtractedDocument,
+    templates: list[PromptTemplate],
+    seed: int,
+    max_tokens: int = 5000,
+    max_pages: int = 5,
+    overlap: int = 1,
+    count_tokens: TokenCounter = approximate_tokens,
+) -> list[Chunk]:
+    texts = [p.text.strip() for p in doc.pages]
+    used = [i for i, t in enumerate(texts) if t]  # pages with no text add nothing to a prompt
+    # A page alone over the budget is cut to fit, so every chunk respects max_tokens.
+    trimmed = {i: truncate_to_tokens(texts[i], max_tokens, count_tokens) for i in used}
+    tokens = [count_tokens(trimmed[i]) for i in used]
+    chunks = []
+    for index, group in enumerate(group_pages(tokens, max_tokens, max_pages, overlap)):
+        pages = [used[g] for g in group]
+        text = PAGE_SEPARATOR.join(trimmed[p] for p in pages)
+        template = choose_template(templates, seed, doc.key, index)
+        chunks.append(Chunk(index, pages, text, count_tokens(text), template.name))
+    return chunks

@@ -1,0 +1,219 @@
+"""Stage 6: write one unit of work's results.
+
+Kept rows go to Cauldron-schema Parquet shards at the top of the output directory, a per-row metadata
+sidecar goes to meta/, and everything that did not make it (documents, chunks, pairs) goes to
+rejects/ with its reason. Files are written under temporary names and renamed into place; the unit's
+done marker (with its counts and file hashes) is written last, so a unit without a marker is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import uuid
+from dataclasses import asdict
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas.output import (
+    REJECTED_CHUNK_SCHEMA,
+    REJECTED_DOCUMENT_SCHEMA,
+    REJECTED_PAIR_SCHEMA,
+    ROW_META_SCHEMA,
+    UnitCounts,
+    bump,
+    cauldron_arrow_schema,
+)
+from schemas.records import FinishedDocument, RejectedDocument
+
+ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one row without the whole shard
+DONE_DIR = "_done"
+TMP_DIR = "_tmp"
+
+
+def shard_name(unit_id: str, part: int) -> str:
+    return f"{unit_id}-{part:05d}.parquet"
+
+
+def file_sha256(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    h = hashlib.sha256()
+    with fs.open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _TableFile:
+    """Streams rows of one schema into a Parquet file, row group by row group."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, path: str, schema: pa.Schema):
+        self.fs, self.path, self.schema = fs, path, schema
+        self.rows: list[dict] = []
+        self.count = 0
+        self._handle = None
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        if self._writer is None:
+            self._handle = self.fs.open(self.path, "wb")
+            self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd", compression_level=1)
+        self._writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.rows = []
+
+    def close(self) -> bool:
+        """Finish the file; False when it received no rows (no file is written)."""
+        self.flush()
+        if self._writer is None:
+            return False
+        self._writer.close()
+        self._handle.close()
+        return True
+
+
+class UnitWriter:
+    def __init__(self, output: str, unit_id: str, rows_per_shard: int = 2000):
+        self.fs, self.root = fsspec.core.url_to_fs(output)
+        self.unit_id = unit_id
+        self.rows_per_shard = rows_per_shard
+        self.counts = UnitCounts()
+        self.tmp = posixpath.join(self.root, TMP_DIR, f"{unit_id}.{uuid.uuid4().hex[:8]}")
+        self.fs.makedirs(self.tmp, exist_ok=True)
+        self._final: dict[str, str] = {}  # temporary path -> final path relative to the root
+        self._part = 0
+        self._rows: _TableFile | None = None
+        self._meta: _TableFile | None = None
+        self._rejects = {
+            name: self._open(f"rejects/{name}/{unit_id}.parquet", schema)
+            for name, schema in (("documents", REJECTED_DOCUMENT_SCHEMA), ("pairs", REJECTED_PAIR_SCHEMA),
+                                 ("chunks", REJECTED_CHUNK_SCHEMA))
+        }
+
+    def _open(self, relative: str, schema: pa.Schema) -> _TableFile:
+        tmp_path = posixpath.join(self.tmp, relative.replace("/", "__"))
+        self._final[tmp_path] = relative
+        return _TableFile(self.fs, tmp_path, schema)
+
+    def _next_shard(self) -> None:
+        for table in (self._rows, self._meta):
+            if table is not None:
+                table.close()
+        name = shard_name(self.unit_id, self._part)
+        self._rows = self._open(name, cauldron_arrow_schema())
+        self._meta = self._open(f"meta/{name}", ROW_META_SCHEMA)
+        self._part += 1
+
+    # -- what comes in -------------------------------------------------------------------------
+    def add_rejected(self, rejected: RejectedDocument) -> None:
+        c = self.counts
+        c.documents_read += 1
+        c.documents_rejected += 1
+        bump(c.documents_rejected_by_reason, rejected.reason)
+        self._rejects["documents"].add(asdict(rejected))
+
+    def add_finished(self, done: FinishedDocument) -> None:
+        c = self.counts
+        doc = done.document
+        if doc is not None:
+            c.pages += len(doc.pages)
+            c.pages_ocr += sum(1 for p in doc.pages if p.source == "ocr")
+        for result in done.chunks:
+            c.chunks += 1
+            c.requests += result.requests
+            c.requests_cached += int(result.cached)
+            for pair in result.pairs:
+                c.pairs_generated += 1
+                bump(c.pairs_generated_by_template, pair.template)
+            if result.error:
+                c.chunks_rejected += 1
+                bump(c.chunks_rejected_by_reason, result.error)
+                self._rejects["chunks"].add({
+                    "key": done.key, "unit_id": done.unit_id, "template": result.chunk.template,
+                    "chunk_index": result.chunk.index, "reason": result.error, "error": result.error_detail,
+                    "completion": result.completion,
+                })
+        for dropped in done.dropped:
+            c.pairs_dropped += 1
+            for reason in dropped.reasons:
+                bump(c.pairs_dropped_by_reason, reason)
+            p = dropped.pair
+            self._rejects["pairs"].add({
+                "key": done.key, "unit_id": done.unit_id, "template": p.template, "chunk_index": p.chunk_index,
+                "question": p.question, "answer": p.answer, "reasons": dropped.reasons,
+            })
+        if done.rejected is not None:
+            self.add_rejected(done.rejected)
+            return
+        c.documents_read += 1
+        c.documents_written += 1
+        c.pairs_kept += len(done.kept)
+        for pair in done.kept:
+            bump(c.pairs_kept_by_template, pair.template)
+        if self._rows is None or self._rows.count >= self.rows_per_shard:
+            self._next_shard()
+        self._rows.add({
+            "images": [{"bytes": img, "path": None} for img in doc.images],
+            "texts": [{"user": p.question, "assistant": p.answer, "source": doc.source_label} for p in done.kept],
+        })
+        self._meta.add({
+            "key": doc.key, "unit_id": doc.unit_id, "origin": doc.origin,
+            "page_sources": [p.source for p in doc.pages],
+            "page_ocr_confidence": [p.ocr_confidence for p in doc.pages],
+            "pair_templates": [p.template for p in done.kept],
+            "pair_chunks": [p.chunk_index for p in done.kept],
+        })
+
+    # -- commit --------------------------------------------------------------------------------
+    def commit(self) -> dict:
+        """Move every file into place, then write the done marker; returns the marker."""
+        files = {}
+        for table in [self._rows, self._meta, *self._rejects.values()]:
+            if table is not None and table.close():
+                final = self._final[table.path]
+                dest = posixpath.join(self.root, final)
+                self.fs.makedirs(posixpath.dirname(dest), exist_ok=True)
+                self.fs.mv(table.path, dest)
+                files[final] = {"sha256": file_sha256(self.fs, dest), "rows": table.count}
+        self.fs.rm(self.tmp, recursive=True)
+        marker = {"unit_id": self.unit_id, "counts": asdict(self.counts), "files": files}
+        marker_path = posixpath.join(self.root, DONE_DIR, f"{self.unit_id}.json")
+        self.fs.makedirs(posixpath.dirname(marker_path), exist_ok=True)
+        tmp_marker = marker_path + ".tmp"
+        with self.fs.open(tmp_marker, "w") as f:
+            json.dump(marker, f, indent=1, sort_keys=True)
+        self.fs.mv(tmp_marker, marker_path)
+        return marker
+
+    def abort(self) -> None:
+        if self.fs.exists(self.tmp):
+            self.fs.rm(self.tmp, recursive=True)
+
+
+def read_done_markers(output: str) -> dict[str, dict]:
+    fs, root = fsspec.core.url_to_fs(output)
+    done_dir = posixpath.join(root, DONE_DIR)
+    if not fs.exists(done_dir):
+        return {}
+    markers = {}
+    for path in sorted(fs.glob(posixpath.join(done_dir, "*.json"))):
+        with fs.open(path) as f:
+            marker = json.load(f)
+        markers[marker["unit_id"]] = marker
+    return markers
+
+
+def remove_partial_unit(output: str, unit_id: str) -> None:
+    """Delete whatever an interrupted attempt at a unit left (its temporary folders)."""
+    fs, root = fsspec.core.url_to_fs(output)
+    for path in fs.glob(posixpath.join(root, TMP_DIR, f"{unit_id}.*")):
+        fs.rm(path, recursive=True)

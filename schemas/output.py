@@ -1,0 +1,121 @@
+"""Output schemas: the Cauldron row, its per-row metadata sidecar, the rejects tables, the run summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import pyarrow as pa
+from datasets import Features, Image, Sequence, Value
+
+# Exactly the features of HuggingFaceM4/the_cauldron and HuggingFaceM4/Docmatix ("images" config).
+CAULDRON_FEATURES = Features(
+    {
+        "images": Sequence(Image()),
+        "texts": [
+            {
+                "user": Value("string"),
+                "assistant": Value("string"),
+                "source": Value("string"),
+            }
+        ],
+    }
+)
+
+
+def cauldron_arrow_schema() -> pa.Schema:
+    """Arrow schema carrying the `datasets` features in its metadata, as `datasets` writes it."""
+    schema = CAULDRON_FEATURES.arrow_schema
+    meta = {"huggingface": json.dumps({"info": {"features": CAULDRON_FEATURES.to_dict()}})}
+    return schema.with_metadata(meta)
+
+
+# Per output row, in the same order as the shard's rows: what produced each pair and page.
+ROW_META_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("unit_id", pa.string()),
+        ("origin", pa.string()),
+        ("page_sources", pa.list_(pa.string())),
+        ("page_ocr_confidence", pa.list_(pa.float64())),
+        ("pair_templates", pa.list_(pa.string())),
+        ("pair_chunks", pa.list_(pa.int32())),
+    ]
+)
+
+REJECTED_DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("unit_id", pa.string()),
+        ("origin", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+REJECTED_PAIR_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("unit_id", pa.string()),
+        ("template", pa.string()),
+        ("chunk_index", pa.int32()),
+        ("question", pa.string()),
+        ("answer", pa.string()),
+        ("reasons", pa.list_(pa.string())),
+    ]
+)
+
+REJECTED_CHUNK_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("unit_id", pa.string()),
+        ("template", pa.string()),
+        ("chunk_index", pa.int32()),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+        ("completion", pa.string()),
+    ]
+)
+
+
+@dataclass
+class UnitCounts:
+    """Counts for one unit of work; summed into the run summary."""
+
+    documents_read: int = 0
+    documents_written: int = 0
+    documents_rejected: int = 0
+    pages: int = 0
+    pages_ocr: int = 0
+    pages_source_disagreement: int = 0
+    chunks: int = 0
+    chunks_rejected: int = 0
+    requests: int = 0
+    requests_cached: int = 0
+    pairs_generated: int = 0
+    pairs_kept: int = 0
+    pairs_dropped: int = 0
+    pairs_dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    documents_rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    chunks_rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    pairs_kept_by_template: dict[str, int] = field(default_factory=dict)
+    pairs_generated_by_template: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: UnitCounts) -> None:
+        for name, value in asdict(other).items():
+            if isinstance(value, dict):
+                mine = getattr(self, name)
+                for k, v in value.items():
+                    mine[k] = mine.get(k, 0) + v
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> UnitCounts:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def bump(counter: dict[str, int], key: str, n: int = 1) -> None:
+    counter[key] = counter.get(key, 0) + n

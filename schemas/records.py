@@ -1,0 +1,119 @@
+"""Records that flow between pipeline stages (in the order data flows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PageSource = Literal["text_layer", "pdfa_json", "ocr", "none"]
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One resumable unit of work: an input tar shard, or a fixed group of PDFs from a folder."""
+
+    unit_id: str
+    kind: Literal["tar", "pdf_group"]
+    paths: tuple[str, ...]
+
+
+@dataclass
+class SourceDocument:
+    """A PDF as read from the input, before any parsing."""
+
+    key: str
+    unit_id: str
+    origin: str  # the shard or file it came from
+    pdf: bytes
+    pdfa_json: dict | None = None
+    source_label: str = ""  # what goes into the Cauldron `source` field
+
+    @property
+    def doc_id(self) -> str:
+        return f"{self.unit_id}/{self.key}"
+
+
+@dataclass
+class PageText:
+    index: int
+    text: str
+    source: PageSource
+    ocr_confidence: float | None = None
+    # Text of the other candidate source (PDFA JSON vs our own layer), kept to measure disagreement.
+    alternative_chars: int | None = None
+
+
+@dataclass
+class ExtractedDocument:
+    key: str
+    unit_id: str
+    origin: str
+    source_label: str
+    pages: list[PageText]
+    images: list[bytes]  # encoded page images, in page order
+    image_format: str = "png"
+
+
+@dataclass
+class Chunk:
+    index: int
+    page_indices: list[int]
+    text: str
+    n_tokens: int
+    template: str
+
+
+@dataclass
+class QAPair:
+    question: str
+    answer: str
+    template: str
+    chunk_index: int
+
+
+@dataclass
+class ChunkResult:
+    """What the LLM gave for one chunk: raw text and parsed pairs, or the reason it failed."""
+
+    chunk: Chunk
+    completion: str | None
+    pairs: list[QAPair] = field(default_factory=list)
+    error: str | None = None  # reason name when the chunk got no usable answer
+    error_detail: str = ""
+    requests: int = 0
+    cached: bool = False
+
+
+@dataclass
+class GeneratedDocument:
+    document: ExtractedDocument
+    chunks: list[ChunkResult]
+
+
+@dataclass
+class DroppedPair:
+    pair: QAPair
+    reasons: list[str]
+
+
+@dataclass
+class RejectedDocument:
+    key: str
+    unit_id: str
+    origin: str
+    stage: str
+    reason: str
+    error: str = ""
+
+
+@dataclass
+class FinishedDocument:
+    """The end of the line for one document: a Cauldron row (kept pairs) or a rejection, plus drops."""
+
+    key: str
+    unit_id: str
+    document: ExtractedDocument | None
+    kept: list[QAPair]
+    dropped: list[DroppedPair]
+    chunks: list[ChunkResult]
+    rejected: RejectedDocument | None = None

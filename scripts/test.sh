@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test suite (what CI runs): installs what is missing, lints, then runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/python -m pytest -q "$@"
