@@ -41,6 +41,8 @@ class PageText:
     ocr_confidence: float | None = None
     # Text of the other candidate source (PDFA JSON vs our own layer), kept to measure disagreement.
     alternative_chars: int | None = None
+    ocr_reason: str | None = None  # why the page went to OCR (pipeline.page_route); None when it did not
+    sources_disagree: bool = False  # PDFA input: the JSON lines and our text layer disagree (page_text)
 
 
 @dataclass
