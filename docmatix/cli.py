@@ -9,6 +9,7 @@ import sys
 COMMAND_MODULES = [
     "docmatix.cmd_run",
     "docmatix.cmd_make_sample",
+    "docmatix.cmd_filter_check",
 ]
 
 

@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
-import regex
+from filters.text import normalise_question, numbers, strip_leading_marker, words
 
-# The reference stripped a leading "Q1: " / "A1: " before testing the patterns.
-_LEADING_MARKER = regex.compile(r"^\s*[QA]\d+:\s*", regex.I)
-
-
-def strip_leading_marker(text: str) -> str:
-    return _LEADING_MARKER.sub("", text, count=1)
+__all__ = ["PairContext", "PairFilter", "strip_leading_marker"]
 
 
 @dataclass
 class PairContext:
-    """What a filter may look at besides the pair itself."""
+    """What a filter may look at besides the pair itself.
 
-    source_text: str = ""  # the chunk's page text the pair was generated from
+    One context per chunk; `seen_questions` is shared by every chunk of a document, so the dedup
+    filters see the questions kept so far. The caller records a pair once it has passed every filter
+    (`record_kept`): a dropped pair must not make a later copy of itself look like a duplicate.
+    """
+
+    # The chunk's page text the pair was generated from; None when unknown (filter-check without a
+    # context), in which case grounding abstains rather than calling every answer ungrounded.
+    source_text: str | None = None
     seen_questions: set[str] = field(default_factory=set)  # normalised questions kept so far in the doc
     template: str = ""
+
+    def record_kept(self, question: str) -> None:
+        self.seen_questions.add(normalise_question(question))
+
+    # Computed once per chunk, not once per pair.
+    @cached_property
+    def source_words(self) -> frozenset[str]:
+        return frozenset(words(self.source_text or ""))
+
+    @cached_property
+    def source_numbers(self) -> frozenset[str]:
+        return frozenset(numbers(self.source_text or ""))
 
 
 class PairFilter(Protocol):

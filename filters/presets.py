@@ -1,29 +1,69 @@
-"""Named filter presets, chosen with `--filter-preset`; applied in order, first drop wins its reason."""
+"""Filters and presets by name, as chosen in the run options (`--filter-preset`, `--filters`).
+
+Filters run in order and the first drop gives the pair its reason, so every dropped pair is counted
+under exactly one reason. Cheap checks come first; the dedup filters come last because they compare
+against the questions kept so far, which only pairs that pass everything else become.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from filters.base import PairContext, PairFilter
+from filters.duplicate_question import DuplicateQuestionFilter
 from filters.empty_pair import EmptyPairFilter
+from filters.grounding import GroundingFilter
+from filters.length_bounds import LengthBoundsFilter
+from filters.near_duplicate_question import NearDuplicateQuestionFilter
+from filters.precise_patterns import PrecisePatternFilter
+from filters.question_form import QuestionFormFilter
 from filters.reference_patterns import ReferencePatternFilter
+from filters.settings import FILTER_DEFAULTS, FilterSettings
 
-PRESETS: dict[str, Callable[[], list[PairFilter]]] = {
-    "docmatix": lambda: [EmptyPairFilter(), ReferencePatternFilter()],
+FILTERS: dict[str, Callable[[FilterSettings], PairFilter]] = {
+    "empty": lambda s: EmptyPairFilter(),
+    "reference_patterns": lambda s: ReferencePatternFilter(),
+    "length": LengthBoundsFilter,
+    "not_a_question": lambda s: QuestionFormFilter(),
+    "precise_patterns": lambda s: PrecisePatternFilter(),
+    "grounding": GroundingFilter,
+    "duplicate": lambda s: DuplicateQuestionFilter(),
+    "near_duplicate": NearDuplicateQuestionFilter,
 }
 
+PRESETS: dict[str, list[str]] = {
+    # The reference rules exactly. `empty` stands in for the reference parser, which never produced
+    # a question without an answer (ours emits one with an empty answer so that it is counted).
+    "docmatix": ["empty", "reference_patterns"],
+    "strict": ["empty", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
+               "near_duplicate"],
+}
+DEFAULT_PRESET = "strict"
 
-def build_preset(name: str) -> list[PairFilter]:
+
+def build_filters(names: list[str], settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
+    unknown = [n for n in names if n not in FILTERS]
+    if unknown:
+        raise ValueError(f"unknown filter(s) {unknown}; known: {sorted(FILTERS)}")
+    return [FILTERS[n](settings) for n in names]
+
+
+def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
     try:
-        return PRESETS[name]()
+        names = PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown filter preset {name!r}; known: {sorted(PRESETS)}") from None
+    return build_filters(names, settings)
 
 
-def apply_filters(filters: list[PairFilter], question: str, answer: str, context: PairContext) -> list[str]:
-    """Reasons the pair is dropped (empty list: keep). Stops at the first drop."""
+def apply_filters(filters: list[PairFilter], question: str, answer: str, context: PairContext,
+                  all_reasons: bool = False) -> list[str]:
+    """Reasons the pair is dropped (empty list: keep). Stops at the first drop unless `all_reasons`."""
+    reasons = []
     for f in filters:
         keep, reason = f(question, answer, context)
         if not keep:
-            return [reason or f.name]
-    return []
+            reasons.append(reason or f.name)
+            if not all_reasons:
+                break
+    return reasons

@@ -6,6 +6,10 @@ import argparse
 import json
 from dataclasses import asdict, dataclass, field
 
+from filters.options import add_filter_arguments
+from filters.presets import DEFAULT_PRESET
+from filters.settings import FILTER_DEFAULTS
+
 
 @dataclass
 class RunConfig:
@@ -41,8 +45,15 @@ class RunConfig:
     image_quality: int = 90
     grayscale: bool = False
     max_pdf_bytes: int = 64 * 1024 * 1024
-    # Filters
-    filter_preset: str = "docmatix"
+    # Filters (filters/options.py): a preset, or `filters` by name instead; settings as in FilterSettings
+    filter_preset: str = DEFAULT_PRESET
+    filters: list[str] = field(default_factory=list)
+    grounding_threshold: float = FILTER_DEFAULTS.grounding_threshold
+    near_duplicate_threshold: float = FILTER_DEFAULTS.near_duplicate_threshold
+    min_question_chars: int = FILTER_DEFAULTS.min_question_chars
+    max_question_chars: int = FILTER_DEFAULTS.max_question_chars
+    min_answer_chars: int = FILTER_DEFAULTS.min_answer_chars
+    max_answer_chars: int = FILTER_DEFAULTS.max_answer_chars
     # Output
     rows_per_shard: int = 2000
     pdfs_per_unit: int = 256  # folder input: PDFs per unit of work
@@ -99,7 +110,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--grayscale", action="store_true")
     g.add_argument("--max-pdf-bytes", type=int, default=d.max_pdf_bytes)
     g = parser.add_argument_group("filters and output")
-    g.add_argument("--filter-preset", default=d.filter_preset)
+    add_filter_arguments(g)
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
     g.add_argument("--extract-concurrency", type=int, default=None)

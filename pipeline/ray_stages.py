@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from filters.presets import build_preset
 from pipeline.config import RunConfig
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
@@ -21,7 +20,7 @@ from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s3_chunk import chunk_document
 from pipeline.s4_generate import generate_documents
-from pipeline.s5_filter import filter_document
+from pipeline.s5_filter import filter_document, filters_from
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
 
 
@@ -62,7 +61,7 @@ class GenerateAndFilter:
         self.config = config
         self.templates = load_templates(config.prompts_dir)
         self.by_name = {t.name: t for t in self.templates}
-        self.filters = build_preset(config.filter_preset)
+        self.filters = filters_from(config)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
         cache = RequestCache(cache_path(config)) if config.use_request_cache else None

@@ -1,16 +1,22 @@
-"""Stage 5: run every generated pair through the filter preset; keep or drop each with its reasons."""
+"""Stage 5: run every generated pair through the chosen filters; keep or drop each with its reason.
+
+Every generated pair ends up in exactly one of `kept` or `dropped`, so kept + dropped = generated.
+"""
 
 from __future__ import annotations
 
 from filters.base import PairContext, PairFilter
+from filters.options import filters_from
 from filters.presets import apply_filters
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
+
+__all__ = ["filter_document", "filters_from"]  # filters_from(config): the run's filter list
 
 
 def filter_document(generated: GeneratedDocument, filters: list[PairFilter]) -> FinishedDocument:
     doc = generated.document
     kept, dropped = [], []
-    seen: set[str] = set()
+    seen: set[str] = set()  # shared by the document's chunks: dedup spans chunks and templates
     for chunk_result in generated.chunks:
         context = PairContext(source_text=chunk_result.chunk.text, seen_questions=seen,
                               template=chunk_result.chunk.template)
@@ -19,6 +25,7 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter]) -> 
             if reasons:
                 dropped.append(DroppedPair(pair, reasons))
             else:
+                context.record_kept(pair.question)  # only kept questions make later ones duplicates
                 kept.append(pair)
     rejected = None
     if not kept:

@@ -1,0 +1,70 @@
+"""`docmatix filter-check`: dry-run the pair filters on JSON lines, to try a filter change before a run.
+
+Reads `{"question": ..., "answer": ..., "context": ...}` per line from stdin and writes one line per
+input, `{"keep": true|false, "reasons": [...]}`, in the same order. `context` (the chunk text the
+pair came from) is optional: without it the grounding filter abstains. Lines with the same `key`
+count as one document for the dedup filters (lines without a key are one document together), and
+`template` may be given for the record. A line that is not such an object gets
+`{"keep": false, "reasons": ["invalid_input"], "error": ...}` and the command exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import IO
+
+from filters.base import PairContext, PairFilter
+from filters.options import add_filter_arguments, filters_from
+from filters.presets import apply_filters
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("filter-check", help="run the pair filters on JSON lines from stdin (dry run)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_filter_arguments(p, preset_flags=("--preset", "--filter-preset"))
+    p.add_argument("--all-reasons", action="store_true",
+                   help="run every filter and list every reason (default: stop at the first, as a run does)")
+    p.set_defaults(func=main)
+
+
+def parse_item(line: str) -> dict:
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    for name in ("question", "answer"):
+        if not isinstance(item.get(name), str):
+            raise ValueError(f"{name!r} must be a string")
+    if not isinstance(item.get("context"), str | None):
+        raise ValueError("'context' must be a string when given")
+    return item
+
+
+def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_reasons: bool = False) -> int:
+    """Write one verdict per input line; returns the exit status (1 if any line was invalid)."""
+    seen_by_key: dict[str | None, set[str]] = {}
+    status = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = parse_item(line)
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            verdict = {"keep": False, "reasons": ["invalid_input"], "error": f"line {number}: {e}"}
+            status = 1
+        else:
+            key = item.get("key")
+            context = PairContext(source_text=item.get("context"), template=str(item.get("template") or ""),
+                                  seen_questions=seen_by_key.setdefault(None if key is None else str(key), set()))
+            reasons = apply_filters(filters, item["question"], item["answer"], context, all_reasons)
+            if not reasons:
+                context.record_kept(item["question"])
+            verdict = {"keep": not reasons, "reasons": reasons}
+        out.write(json.dumps(verdict, ensure_ascii=False) + "\n")
+    out.flush()
+    return status
+
+
+def main(args: argparse.Namespace) -> int:
+    return check_lines(sys.stdin, sys.stdout, filters_from(args), args.all_reasons)
