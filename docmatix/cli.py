@@ -9,6 +9,8 @@ import sys
 COMMAND_MODULES = [
     "docmatix.cmd_run",
     "docmatix.cmd_make_sample",
+    "docmatix.cmd_publish",
+    "docmatix.cmd_mix",
     "docmatix.cmd_filter_check",
 ]
 

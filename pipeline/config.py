@@ -29,6 +29,13 @@ class RunConfig:
     embedded_parallel: int = 4
     embedded_ctx: int = 8192
     use_request_cache: bool = True
+    token_count: str = "server"  # server (the endpoint's /tokenize, else approx) | approx
+    # In-cluster generation (pipeline/llm_ray_vllm.py): ray.data.llm with vLLM engines on the cluster's GPUs
+    llm_mode: str = "endpoint"  # endpoint | ray-vllm
+    vllm_tensor_parallel: int = 1
+    vllm_replicas: int = 1
+    vllm_batch_size: int = 64
+    vllm_max_model_len: int = 8192
     # Prompts and chunking
     seed: int = 0
     prompts_dir: str | None = None
@@ -99,6 +106,18 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")
     g.add_argument("--max-chunk-tokens", type=int, default=d.max_chunk_tokens)
     g.add_argument("--max-chunk-pages", type=int, default=d.max_chunk_pages)
+    g.add_argument("--token-count", choices=["server", "approx"], default=d.token_count,
+                   help="chunk token counts from the endpoint's /tokenize (falls back to ~4 chars/token) "
+                        "or the approximation only")
+    g.add_argument("--llm-mode", choices=["endpoint", "ray-vllm"], default=d.llm_mode,
+                   help="endpoint: HTTP endpoints (or the embedded server); ray-vllm: vLLM engines inside "
+                        "the Ray cluster via ray.data.llm (GPU cluster; --model is a HF id or local path)")
+    g.add_argument("--vllm-tensor-parallel", type=int, default=d.vllm_tensor_parallel,
+                   help="ray-vllm: GPUs per engine replica")
+    g.add_argument("--vllm-replicas", type=int, default=d.vllm_replicas, help="ray-vllm: engine replicas")
+    g.add_argument("--vllm-batch-size", type=int, default=d.vllm_batch_size,
+                   help="ray-vllm: rows per batch sent to an engine")
+    g.add_argument("--vllm-max-model-len", type=int, default=d.vllm_max_model_len)
     g = parser.add_argument_group("extraction")
     g.add_argument("--max-pages", type=int, default=d.max_pages, help="skip documents with more pages")
     g.add_argument("--text-source", choices=["auto", "text_layer", "pdfa_json"], default=d.text_source)

@@ -1,0 +1,117 @@
+"""The dataset card (README.md) of a published dataset: YAML metadata the Hub and `datasets` read
+(`configs` with data_files globs, `dataset_info` with the Cauldron features, license), then a body with
+how to load it and the run's statistics (or a mixture's composition).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from datasets import DatasetInfo, Features, SplitDict, SplitInfo
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from schemas.output import CAULDRON_FEATURES
+
+DATA_GLOB = "data/train-*"  # every published layout keeps its shards here (see hub_layout.py)
+
+# The summary.json fields a card reports; endpoints and the full config stay out of a public card.
+RUN_STAT_FIELDS = (
+    "documents_read", "documents_written", "documents_rejected", "documents_rejected_by_reason",
+    "pages", "pages_ocr", "chunks", "chunks_rejected", "chunks_rejected_by_reason",
+    "pairs_generated", "pairs_kept", "pairs_dropped", "pairs_dropped_by_reason",
+    "pairs_generated_by_template", "pairs_kept_by_template",
+    "model", "templates", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
+)
+
+
+def run_statistics(summary: dict) -> dict:
+    return {k: summary[k] for k in RUN_STAT_FIELDS if k in summary}
+
+
+@dataclass
+class CardContent:
+    pretty_name: str
+    license: str
+    num_rows: int
+    num_bytes: int  # uncompressed size of the split (what `datasets` calls num_bytes)
+    download_size: int  # bytes of the Parquet files
+    features: Features = field(default_factory=lambda: CAULDRON_FEATURES)
+    stats_key: str = "docmatix_run"  # where the machine-readable statistics go in the YAML
+    stats: dict = field(default_factory=dict)
+    description: str = ""
+    body_sections: list[str] = field(default_factory=list)
+
+
+def size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if n < limit:
+            return name
+    return "10M<n<100M"
+
+
+def card_data(content: CardContent) -> DatasetCardData:
+    data = DatasetCardData(
+        license=content.license,
+        pretty_name=content.pretty_name,
+        language=["en"],
+        task_categories=["visual-question-answering"],
+        tags=["docmatix", "document-question-answering", "synthetic"],
+        size_categories=[size_category(content.num_rows)],
+    )
+    MetadataConfigs({"default": {"data_files": [{"split": "train", "path": DATA_GLOB}]}}).to_dataset_card_data(data)
+    splits = SplitDict()
+    splits.add(SplitInfo(name="train", num_bytes=content.num_bytes, num_examples=content.num_rows))
+    info = DatasetInfo(features=content.features, splits=splits, download_size=content.download_size,
+                       dataset_size=content.num_bytes)
+    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
+    if content.stats:
+        data[content.stats_key] = content.stats
+    return data
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def run_statistics_section(stats: dict) -> str:
+    """Markdown for the run statistics (the same numbers as the YAML `docmatix_run` block)."""
+    counts = [(k.replace("_", " "), f"{stats[k]:,}") for k in (
+        "documents_read", "documents_written", "documents_rejected", "pages", "pages_ocr",
+        "pairs_generated", "pairs_kept", "pairs_dropped") if k in stats]
+    parts = ["## Statistics of the run", "", _table(counts)]
+    for key, title in (("documents_rejected_by_reason", "Documents rejected, by reason"),
+                       ("pairs_dropped_by_reason", "Pairs dropped, by filter"),
+                       ("pairs_kept_by_template", "Pairs kept, by prompt template")):
+        if stats.get(key):
+            parts += ["", f"### {title}", "", _table(sorted(stats[key].items()))]
+    settings = [(k, f"`{json.dumps(stats[k])}`") for k in ("model", "templates", "sampling", "answer_format",
+                                                          "filter_preset") if k in stats]
+    if settings:
+        parts += ["", "### Generation settings", "", _table(settings)]
+    return "\n".join(parts)
+
+
+def render_card(content: CardContent) -> str:
+    body = [
+        f"# {content.pretty_name}",
+        "",
+        content.description,
+        "",
+        f"{content.num_rows:,} rows, each a document's page images and its question/answer pairs, with the "
+        "features of [the Cauldron](https://huggingface.co/datasets/HuggingFaceM4/the_cauldron) and "
+        "[Docmatix](https://huggingface.co/datasets/HuggingFaceM4/Docmatix).",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        'ds = load_dataset("<this repo or folder>", split="train")',
+        "```",
+        *[s for section in content.body_sections for s in ("", section)],
+    ]
+    card = DatasetCard("---\n" + card_data(content).to_yaml() + "\n---\n\n" + "\n".join(body) + "\n")
+    return str(card)
