@@ -1,23 +1,33 @@
 """Async client over one or more OpenAI-compatible endpoints (vLLM, llama.cpp, ...).
 
-- bounded in-flight requests per endpoint, each request sent to the least-loaded endpoint;
-- waits for every endpoint to answer `/models` before sending;
-- retries connection errors, timeouts, 429 and 5xx with exponential backoff and jitter, up to an
-  attempt limit, after which the caller gets a `ChatFailure` with a reason (never a silent loss);
+- bounded in-flight requests per endpoint, each request sent to the least-loaded endpoint (a
+  document's requests prefer one endpoint while it is not much busier, so its prefix cache is reused);
+- sends as soon as one endpoint answers `/models`; the others join when they do;
+- retries connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter (honouring
+  Retry-After), on another endpoint where one is free; an endpoint that refused a connection is avoided
+  for a cool-down while others are healthy;
+- after `max_attempts` the caller gets a `ChatFailure` with a reason (never a silent loss);
 - answered requests go to the request cache, and cached ones are never sent again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
+import zlib
 from dataclasses import dataclass, field
 
 import httpx
 
 from pipeline.request_cache import RequestCache, request_key
 
+log = logging.getLogger(__name__)
+
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Another endpoint may take a request when the preferred one is this much (fraction of its slots) busier.
+AFFINITY_SLACK = 0.25
 
 
 @dataclass
@@ -25,13 +35,17 @@ class ChatResult:
     text: str
     attempts: int  # HTTP requests sent for this chat (0 when answered from the cache)
     cached: bool = False
+    finish_reason: str | None = None
 
 
 @dataclass
 class ChatFailure(Exception):
-    reason: str  # e.g. max_attempts, http_400, empty_completion
+    reason: str  # e.g. max_attempts, http_400, endpoint_not_ready
     detail: str
     attempts: int
+
+    def __str__(self) -> str:
+        return f"{self.reason} after {self.attempts} attempt(s): {self.detail}"
 
 
 @dataclass
@@ -39,8 +53,20 @@ class Endpoint:
     base_url: str
     max_in_flight: int
     in_flight: int = 0
+    peak_in_flight: int = 0
     sent: int = 0
     failures: int = 0
+    ready: bool = False
+    down_until: float = 0.0  # event-loop time; set after a connection error
+    consecutive_errors: int = 0
+
+    @property
+    def root_url(self) -> str:
+        """The server root (`/tokenize`, `/health` live there, not under /v1)."""
+        return self.base_url.removesuffix("/v1")
+
+    def load(self) -> float:
+        return self.in_flight / self.max_in_flight
 
 
 @dataclass
@@ -74,49 +100,104 @@ class LLMClient:
         self.stats = ClientStats()
         self._slot_freed: asyncio.Condition | None = None
         self._http: httpx.AsyncClient | None = None
+        self._probes: list[asyncio.Task] = []
+        self._first_ready: asyncio.Event | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("LLMClient used outside `async with`")
+        return self._http
 
     async def __aenter__(self) -> LLMClient:
         headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
         total = sum(e.max_in_flight for e in self.endpoints)
-        limits = httpx.Limits(max_connections=total + 8, max_keepalive_connections=total + 8)
+        limits = httpx.Limits(max_connections=total + 32, max_keepalive_connections=total + 32)
         self._http = httpx.AsyncClient(headers=headers, limits=limits, timeout=self.settings.timeout_s)
         self._slot_freed = asyncio.Condition()
         await self.wait_ready()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for task in self._probes:
+            task.cancel()
+        await asyncio.gather(*self._probes, return_exceptions=True)
         if self._http:
             await self._http.aclose()
 
-    async def wait_ready(self) -> None:
-        """Block until every endpoint lists its models; learn the model name if none was given."""
-        deadline = asyncio.get_running_loop().time() + self.settings.ready_timeout_s
-        for ep in self.endpoints:
-            delay = 0.2
-            while True:
-                try:
-                    resp = await self._http.get(f"{ep.base_url}/models", timeout=10)
-                    if resp.status_code == 200:
-                        if self.model is None:
-                            self.model = resp.json()["data"][0]["id"]
-                        break
-                except (httpx.HTTPError, ValueError, KeyError, IndexError):
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise ChatFailure("endpoint_not_ready", f"{ep.base_url} did not answer /models", 0)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+    # -- readiness -------------------------------------------------------------------------------
 
-    async def _acquire(self) -> Endpoint:
+    async def wait_ready(self) -> None:
+        """Block until one endpoint lists its models (the rest keep being probed and join later);
+        learn the model name if none was given."""
+        self._first_ready = asyncio.Event()
+        self._probes = [asyncio.create_task(self._probe(ep)) for ep in self.endpoints]
+        try:
+            await asyncio.wait_for(self._first_ready.wait(), self.settings.ready_timeout_s)
+        except TimeoutError:
+            urls = ", ".join(e.base_url for e in self.endpoints)
+            raise ChatFailure("endpoint_not_ready", f"no endpoint answered /models: {urls}", 0) from None
+
+    async def _probe(self, ep: Endpoint) -> None:
+        delay = 0.2
+        while True:
+            try:
+                resp = await self.http.get(f"{ep.base_url}/models", timeout=10)
+                if resp.status_code == 200:
+                    models = [m["id"] for m in resp.json()["data"]]
+                    if self.model is None:
+                        self.model = models[0]
+                    elif self.model not in models:
+                        log.warning("%s does not list model %r (it lists %s)", ep.base_url, self.model, models)
+                    break
+            except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+                pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        async with self._slot_freed:
+            ep.ready = True
+            self._slot_freed.notify_all()
+        self._first_ready.set()
+
+    def ready_endpoints(self) -> list[Endpoint]:
+        return [e for e in self.endpoints if e.ready]
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def _pick(self, now: float, prefer: int | None, avoid: Endpoint | None) -> Endpoint | None:
+        ready = self.ready_endpoints()
+        free = [e for e in ready if e.in_flight < e.max_in_flight]
+        healthy = [e for e in free if e.down_until <= now]
+        if not healthy:
+            if any(e.down_until <= now for e in ready):
+                return None  # a healthy endpoint is busy: wait for it rather than hit a failing one
+            healthy = free  # every endpoint is cooling down: try one anyway (it doubles as a probe)
+        if avoid is not None and len(healthy) > 1:
+            healthy = [e for e in healthy if e is not avoid]
+        if not healthy:
+            return None
+        best = min(healthy, key=lambda e: (e.load(), e.sent))
+        if prefer is not None:
+            preferred = self.endpoints[prefer % len(self.endpoints)]
+            if preferred in healthy and preferred.load() <= best.load() + AFFINITY_SLACK:
+                return preferred
+        return best
+
+    async def _acquire(self, prefer: int | None = None, avoid: Endpoint | None = None) -> Endpoint:
+        loop = asyncio.get_running_loop()
         async with self._slot_freed:
             while True:
-                free = [e for e in self.endpoints if e.in_flight < e.max_in_flight]
-                if free:
-                    ep = min(free, key=lambda e: (e.in_flight / e.max_in_flight, e.sent))
+                now = loop.time()
+                ep = self._pick(now, prefer, avoid)
+                if ep is not None:
                     ep.in_flight += 1
+                    ep.peak_in_flight = max(ep.peak_in_flight, ep.in_flight)
                     ep.sent += 1
                     return ep
-                await self._slot_freed.wait()
+                # Wake up when a slot frees, an endpoint joins, or a cool-down ends.
+                cooling = [e.down_until - now for e in self.endpoints if e.down_until > now]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), min(cooling, default=5.0) + 0.01)
 
     async def _release(self, ep: Endpoint) -> None:
         async with self._slot_freed:
@@ -127,7 +208,23 @@ class LLMClient:
         ceiling = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2 ** (attempt - 1))
         return random.uniform(0, ceiling)  # full jitter: spreads retries from many workers
 
-    async def chat(self, messages: list[dict], sampling: dict, response_format: dict | None = None) -> ChatResult:
+    def _mark_down(self, ep: Endpoint) -> None:
+        ep.consecutive_errors += 1
+        cool = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2 ** ep.consecutive_errors)
+        ep.down_until = asyncio.get_running_loop().time() + cool
+
+    def _retry_after(self, resp: httpx.Response) -> float:
+        try:
+            return min(float(resp.headers.get("retry-after", 0)), self.settings.backoff_max_s)
+        except ValueError:  # an HTTP date: not worth parsing, the backoff covers it
+            return 0.0
+
+    # -- requests --------------------------------------------------------------------------------
+
+    async def chat(self, messages: list[dict], sampling: dict, response_format: dict | None = None,
+                   affinity: str | None = None) -> ChatResult:
+        """One chat completion. `affinity` (e.g. the document key) keeps related requests on one
+        endpoint while it is not much busier than the others."""
         key = request_key(self.model or "", messages, sampling, response_format)
         if self.cache is not None:
             hit = self.cache.get(key)
@@ -137,35 +234,42 @@ class LLMClient:
         body = {"model": self.model, "messages": messages, **sampling}
         if response_format is not None:
             body["response_format"] = response_format
-        last = ""
+        prefer = zlib.crc32(affinity.encode()) if affinity is not None else None
+        last, wait, previous = "", 0.0, None
         for attempt in range(1, self.settings.max_attempts + 1):
             if attempt > 1:
                 self.stats.retries += 1
-                await asyncio.sleep(self._backoff(attempt - 1))
-            ep = await self._acquire()
+                await asyncio.sleep(max(wait, self._backoff(attempt - 1)))
+            wait = 0.0
+            ep = await self._acquire(prefer, avoid=previous)
+            previous = ep
             try:
                 self.stats.requests_sent += 1
-                resp = await self._http.post(f"{ep.base_url}/chat/completions", json=body)
+                resp = await self.http.post(f"{ep.base_url}/chat/completions", json=body)
             except httpx.HTTPError as exc:  # connection refused/reset, timeouts, protocol errors
                 ep.failures += 1
+                self._mark_down(ep)
                 last = f"{ep.base_url}: {type(exc).__name__}: {exc}"
                 continue
             finally:
                 await self._release(ep)
             if resp.status_code in RETRYABLE_STATUS:
                 ep.failures += 1
+                wait = self._retry_after(resp)
                 last = f"{ep.base_url}: HTTP {resp.status_code}: {resp.text[:300]}"
                 continue
+            ep.consecutive_errors, ep.down_until = 0, 0.0
             if resp.status_code != 200:
                 raise self._fail(f"http_{resp.status_code}", resp.text[:500], attempt)
             try:
-                text = resp.json()["choices"][0]["message"]["content"] or ""
+                choice = resp.json()["choices"][0]
+                text = choice["message"]["content"] or ""
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 last = f"malformed response: {exc}: {resp.text[:300]}"
                 continue
             if self.cache is not None:
                 self.cache.put(key, text)
-            return ChatResult(text, attempt)
+            return ChatResult(text, attempt, finish_reason=choice.get("finish_reason"))
         raise self._fail("max_attempts", last, self.settings.max_attempts)
 
     def _fail(self, reason: str, detail: str, attempts: int) -> ChatFailure:

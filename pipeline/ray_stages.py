@@ -18,9 +18,11 @@ from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings, extract_document
-from pipeline.s3_chunk import chunk_document
+from pipeline.s3_chunk import chunk_document, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import filter_document, filters_from
+from pipeline.token_count import approximate_tokens
+from pipeline.token_server import ServerTokenCounter
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
 
 
@@ -69,16 +71,22 @@ class GenerateAndFilter:
                                   max_attempts=config.max_attempts, api_key=config.api_key)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
+        self.token_counter = ServerTokenCounter(self.client, self.loop) if config.token_count == "server" else None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         rows = [{"unit_id": u, "seq": s, "record": r}
                 for u, s, r in zip(batch["unit_id"], batch["seq"], batch["record"], strict=True)]
         records = [from_row(r) for r in rows]
         work = []
+        count_tokens = self.token_counter or approximate_tokens
+        if self.token_counter is not None:  # one round of concurrent /tokenize calls for the whole batch
+            self.token_counter.prime_sync([t for r in records if isinstance(r, ExtractedDocument)
+                                           for t in page_texts(r)])
         for record in records:
             if isinstance(record, ExtractedDocument):
                 chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
-                                        self.config.max_chunk_pages, self.config.chunk_overlap_pages)
+                                        self.config.max_chunk_pages, self.config.chunk_overlap_pages,
+                                        count_tokens)
                 work.append((record, chunks))
         generated = asyncio.run_coroutine_threadsafe(
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format),
@@ -88,6 +96,13 @@ class GenerateAndFilter:
         out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
                for row, rec in zip(rows, records, strict=True)]
         return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}
+
+
+def generate_concurrency(config: RunConfig, n_endpoints: int, batch_size: int) -> int:
+    """Batches the generate actor works on at once: enough documents in flight to fill every endpoint's
+    slots (each document has at least one chunk), twice over so the next batch is chunked meanwhile."""
+    slots = max(1, n_endpoints) * config.max_in_flight
+    return max(4, -(-2 * slots // batch_size))
 
 
 def cache_path(config: RunConfig) -> Path:

@@ -54,7 +54,13 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     import ray
     from ray.data import DataContext
 
-    from pipeline.ray_stages import GenerateAndFilter, extract_row, extract_settings, read_unit
+    from pipeline.ray_stages import (
+        GenerateAndFilter,
+        extract_row,
+        extract_settings,
+        generate_concurrency,
+        read_unit,
+    )
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
     done = read_done_markers(config.output)
@@ -79,7 +85,8 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     ds = ds.map(extract_row, fn_kwargs={"settings": extract_settings(config)},
                 concurrency=config.extract_concurrency)
     ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
-                        concurrency=1, num_cpus=0, max_concurrency=4, batch_format="numpy")
+                        concurrency=1, num_cpus=0, batch_format="numpy",
+                        max_concurrency=generate_concurrency(config, len(endpoints), 16))
 
     writer: UnitWriter | None = None
     with _progress(total, config.progress) as bar:

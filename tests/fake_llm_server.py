@@ -1,0 +1,210 @@
+"""A local OpenAI-compatible test server that misbehaves on demand, and counts what it was asked.
+
+    python tests/fake_llm_server.py --port 8123 [--delay 0.2] [--fail-rate 0.1] [--rate-limit-rate 0.1]
+        [--drop-rate 0.05] [--die-after 20] [--no-tokenize] [--log requests.jsonl]
+
+Serves `/v1/models`, `/v1/chat/completions` (a deterministic "Q1:/A1:" or JSON answer built from the
+prompt's document text), `/tokenize` (llama.cpp style: one token per whitespace-separated word) and
+`/stats`. Failures are drawn from a seeded RNG. With `--log`, every answered request's key (a hash of its
+body) is appended to a file, flushed before the answer is sent, so counts survive a killed client and a
+dead server. Binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from aiohttp import web
+
+
+@dataclass
+class Behaviour:
+    model: str = "fake-model"
+    delay_s: float = 0.0
+    fail_rate: float = 0.0  # HTTP 500
+    rate_limit_rate: float = 0.0  # HTTP 429 with Retry-After
+    drop_rate: float = 0.0  # connection closed without an answer
+    die_after: int = 0  # exit the process when this many chat requests have arrived (0: never)
+    tokenize: bool = True
+    seed: int = 0
+    log_path: str | None = None
+
+
+@dataclass
+class Counters:
+    chat_requests: int = 0
+    answered: int = 0
+    failed_500: int = 0
+    rate_limited: int = 0
+    dropped: int = 0
+    tokenize_requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    answered_keys: list[str] = field(default_factory=list)
+
+
+def body_key(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def document_text(messages: list[dict]) -> str:
+    return messages[-1]["content"] if messages else ""
+
+
+def fake_pairs(text: str) -> list[tuple[str, str]]:
+    """Questions about words that are in the text, so answers are grounded in it."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", text)][:40]
+    if not words:
+        return [("What does this page say?", "It has no readable words.")]
+    return [
+        (f"Which word appears near the start of the document text ({i + 1})?",
+         f"The document text contains the word \"{w}\" in this passage.")
+        for i, w in enumerate(words[:3])
+    ]
+
+
+def completion_text(body: dict) -> str:
+    pairs = fake_pairs(document_text(body.get("messages", [])))
+    if body.get("response_format"):
+        return json.dumps({"pairs": [{"question": q, "answer": a} for q, a in pairs]})
+    return "\n".join(f"Q{i}: {q}\nA{i}: {a}" for i, (q, a) in enumerate(pairs, 1))
+
+
+def build_app(behaviour: Behaviour) -> web.Application:
+    counters = Counters()
+    rng = random.Random(behaviour.seed)
+    log_file = open(behaviour.log_path, "a", encoding="utf-8") if behaviour.log_path else None  # noqa: SIM115
+
+    async def models(_: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": behaviour.model, "object": "model"}]})
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        counters.chat_requests += 1
+        if behaviour.die_after and counters.chat_requests >= behaviour.die_after:
+            os._exit(3)  # a crashed server: every open connection is cut
+        counters.in_flight += 1
+        counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
+        try:
+            if behaviour.delay_s:
+                await asyncio.sleep(behaviour.delay_s)
+            draw = rng.random()
+            if draw < behaviour.drop_rate:
+                counters.dropped += 1
+                request.transport.abort()  # reset: the client sees a dropped connection
+                return web.Response(status=500)
+            draw -= behaviour.drop_rate
+            if draw < behaviour.fail_rate:
+                counters.failed_500 += 1
+                return web.json_response({"error": {"message": "injected failure"}}, status=500)
+            draw -= behaviour.fail_rate
+            if draw < behaviour.rate_limit_rate:
+                counters.rate_limited += 1
+                return web.json_response({"error": {"message": "slow down"}}, status=429,
+                                         headers={"Retry-After": "0"})
+            text = completion_text(body)
+            key = body_key(body)
+            counters.answered += 1
+            counters.answered_keys.append(key)
+            if log_file is not None:
+                log_file.write(json.dumps({"answered": key}) + "\n")
+                log_file.flush()
+            return web.json_response({
+                "id": f"chatcmpl-{counters.answered}", "object": "chat.completion", "model": behaviour.model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            })
+        finally:
+            counters.in_flight -= 1
+
+    async def tokenize(request: web.Request) -> web.Response:
+        if not behaviour.tokenize:
+            return web.json_response({"error": "not found"}, status=404)
+        body = await request.json()
+        counters.tokenize_requests += 1
+        return web.json_response({"tokens": list(range(len(body.get("content", "").split())))})
+
+    async def stats(_: web.Request) -> web.Response:
+        return web.json_response(counters.__dict__)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.add_routes([web.get("/v1/models", models), web.post("/v1/chat/completions", chat),
+                    web.post("/tokenize", tokenize), web.get("/stats", stats)])
+    return app
+
+
+class FakeServer:
+    """The server in a subprocess (so it can really die); a context manager for tests and benchmarks."""
+
+    def __init__(self, *flags: str, port: int | None = None):
+        from pipeline.llm_embedded import free_port
+
+        self.port = port or free_port()
+        self.flags = flags
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self, timeout_s: float = 30) -> FakeServer:
+        self.process = subprocess.Popen([sys.executable, __file__, "--port", str(self.port), *self.flags])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("fake LLM server did not start")
+
+    def stats(self) -> dict:
+        return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=5).json()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--model", default="fake-model")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--fail-rate", type=float, default=0.0)
+    parser.add_argument("--rate-limit-rate", type=float, default=0.0)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--die-after", type=int, default=0)
+    parser.add_argument("--no-tokenize", dest="tokenize", action="store_false")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log", default=None)
+    a = parser.parse_args()
+    behaviour = Behaviour(a.model, a.delay, a.fail_rate, a.rate_limit_rate, a.drop_rate, a.die_after, a.tokenize,
+                          a.seed, a.log)
+    web.run_app(build_app(behaviour), host="127.0.0.1", port=a.port, print=None, access_log=None,
+                backlog=4096)
+
+
+if __name__ == "__main__":
+    main()

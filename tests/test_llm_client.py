@@ -1,0 +1,136 @@
+"""The async LLM client and stage 4 against a real local HTTP server that delays, fails and dies."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from pipeline.llm_client import ChatFailure, ClientSettings, LLMClient
+from pipeline.llm_embedded import free_port
+from pipeline.prompt_templates import load_templates
+from pipeline.request_cache import RequestCache
+from pipeline.s4_generate import generate_documents
+from schemas.records import Chunk, ExtractedDocument, PageText
+from tests.fake_llm_server import FakeServer
+
+TEMPLATES = {t.name: t for t in load_templates()}
+FAST_RETRY = {"backoff_base_s": 0.02, "backoff_max_s": 0.2, "ready_timeout_s": 20}
+
+
+def make_work(n_docs: int, chunks_per_doc: int) -> list[tuple[ExtractedDocument, list[Chunk]]]:
+    names = sorted(TEMPLATES)
+    work = []
+    for d in range(n_docs):
+        pages = [PageText(i, f"Document {d} page {i}: turbines generate electricity from wind", "text_layer")
+                 for i in range(chunks_per_doc)]
+        doc = ExtractedDocument(f"doc{d:03d}", "unit", "origin", "label", pages, [])
+        chunks = [Chunk(i, [i], pages[i].text, 10, names[(d + i) % len(names)]) for i in range(chunks_per_doc)]
+        work.append((doc, chunks))
+    return work
+
+
+async def generate(urls: list[str], work, answer_format: str = "qa", cache: RequestCache | None = None,
+                   **settings) -> tuple[list, LLMClient]:
+    client = LLMClient(urls, None, ClientSettings(**{**FAST_RETRY, **settings}), cache)
+    async with client:
+        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 64},
+                                       answer_format)
+    return out, client
+
+
+def chunk_results(generated) -> list:
+    return [c for g in generated for c in g.chunks]
+
+
+def test_every_chunk_answered_or_rejected_with_reason_under_failures():
+    work = make_work(20, 3)
+    flags = ("--delay", "0.01", "--fail-rate", "0.25", "--rate-limit-rate", "0.15", "--drop-rate", "0.15",
+             "--seed", "3")
+    with FakeServer(*flags) as server:
+        generated, client = asyncio.run(generate([server.base_url], work, max_attempts=3, max_in_flight=8))
+        stats = server.stats()
+    results = chunk_results(generated)
+    assert [g.document.key for g in generated] == [d.key for d, _ in work]
+    assert len(results) == 60
+    answered = [r for r in results if r.pairs]
+    rejected = [r for r in results if not r.pairs]
+    assert all(r.error is None for r in answered)
+    assert all(r.error == "max_attempts" and r.error_detail for r in rejected)
+    # Failures really happened and were retried; each answer the server gave reached a chunk once.
+    assert stats["failed_500"] and stats["rate_limited"] and stats["dropped"]
+    assert client.stats.retries > 0
+    assert stats["answered"] == len(answered) > 40
+    assert stats["chat_requests"] == client.stats.requests_sent == sum(r.requests for r in results)
+
+
+def test_server_dying_mid_run_leaves_the_other_endpoint_to_finish():
+    work = make_work(15, 2)
+    with FakeServer("--delay", "0.02", "--die-after", "6") as dying, FakeServer("--delay", "0.02") as healthy:
+        generated, client = asyncio.run(generate([dying.base_url, healthy.base_url], work, max_in_flight=4))
+        assert dying.process.wait(timeout=10) == 3  # it really died
+        stats = healthy.stats()
+    results = chunk_results(generated)
+    assert len(results) == 30
+    assert all(r.pairs and r.error is None for r in results)
+    assert client.endpoints[0].failures >= 1
+    assert stats["answered"] >= 30 - 5  # the dead one answered at most 5 before dying
+
+
+def test_in_flight_limit_is_reached_and_never_exceeded():
+    work = make_work(10, 4)
+    with FakeServer("--delay", "0.3") as server:
+        generated, client = asyncio.run(generate([server.base_url], work, max_in_flight=8))
+        stats = server.stats()
+    assert all(r.pairs for r in chunk_results(generated))
+    assert client.endpoints[0].peak_in_flight == 8
+    assert 1 <= stats["max_in_flight"] <= 8
+
+
+def test_waits_for_a_late_server_and_ignores_one_that_never_comes():
+    port = free_port()
+    late = FakeServer(port=port)
+    starter = threading.Timer(1.5, late.start)
+    starter.start()
+    never = f"http://127.0.0.1:{free_port()}/v1"
+    try:
+        generated, client = asyncio.run(generate([never, late.base_url], make_work(3, 2), ready_timeout_s=120))
+        assert all(r.pairs for r in chunk_results(generated))
+        assert client.stats.requests_sent == 6 and client.stats.retries == 0  # nothing sent too early
+        assert client.endpoints[0].sent == 0 and not client.endpoints[0].ready
+        assert late.stats()["answered"] == 6
+    finally:
+        starter.join()
+        late.stop()
+
+
+def test_no_ready_endpoint_is_an_error_with_a_reason():
+    async def enter():
+        async with LLMClient([f"http://127.0.0.1:{free_port()}/v1"], None, ClientSettings(ready_timeout_s=0.5)):
+            pass
+
+    with pytest.raises(ChatFailure) as info:
+        asyncio.run(enter())
+    assert info.value.reason == "endpoint_not_ready"
+
+
+def test_request_cache_answers_a_rerun_without_sending(tmp_path):
+    work = make_work(5, 2)
+    with FakeServer() as server:
+        first, _ = asyncio.run(generate([server.base_url], work, cache=RequestCache(tmp_path / "c.sqlite")))
+        second, client = asyncio.run(generate([server.base_url], work, cache=RequestCache(tmp_path / "c.sqlite")))
+        stats = server.stats()
+    assert stats["chat_requests"] == 10 and client.stats.requests_sent == 0
+    assert all(r.cached for r in chunk_results(second))
+    assert [r.completion for r in chunk_results(first)] == [r.completion for r in chunk_results(second)]
+
+
+@pytest.mark.parametrize("answer_format", ["qa", "json"])
+def test_both_answer_formats_give_parsed_pairs(answer_format):
+    with FakeServer() as server:
+        generated, _ = asyncio.run(generate([server.base_url], make_work(2, 2), answer_format))
+    for result in chunk_results(generated):
+        assert len(result.pairs) == 3
+        assert "turbines" in result.pairs[0].answer or "Document" in result.pairs[0].answer
+        assert result.completion.lstrip().startswith("{" if answer_format == "json" else "Q1:")
