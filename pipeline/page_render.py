@@ -50,3 +50,10 @@ def encode_pixmap(pix: pymupdf.Pixmap, settings: RenderSettings) -> bytes:
     fmt = {"jpeg": "JPEG", "webp": "WEBP"}[settings.image_format]
     pixmap_to_pil(pix).save(buf, format=fmt, quality=settings.quality)
     return buf.getvalue()
+
+
+def is_blank(pix: pymupdf.Pixmap) -> bool:
+    """Whether every pixel has the same colour (PyMuPDF's `is_unicolor` loops in Python: seconds a page)."""
+    samples = pix.samples
+    first = samples[: pix.n]
+    return samples == first * (len(samples) // pix.n) if first else True

@@ -10,8 +10,15 @@ MIN_USABLE_CHARS = 16
 MAX_BAD_GLYPH_SHARE = 0.3
 
 
-def text_layer(page: pymupdf.Page) -> str:
-    return page.get_text("text", sort=False).strip()
+# Image blocks are kept in the text page so one parse gives both the text and the page layout; the plain
+# text output ignores them, so the text is exactly `page.get_text("text")`.
+TEXTPAGE_FLAGS = pymupdf.TEXTFLAGS_TEXT | pymupdf.TEXT_PRESERVE_IMAGES
+# Two sources disagree when one is usable and the other not, or their visible lengths differ this much.
+MIN_LENGTH_RATIO = 0.5
+
+
+def text_layer(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> str:
+    return page.get_text("text", sort=False, textpage=textpage).strip()
 
 
 def pdfa_json_text(pdfa_json: dict | None, index: int) -> str | None:
@@ -23,6 +30,20 @@ def pdfa_json_text(pdfa_json: dict | None, index: int) -> str | None:
         return None
     lines = (pages[index].get("lines") or {}).get("text") or []
     return " \n ".join(str(line) for line in lines).strip()
+
+
+def visible_chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
+def sources_disagree(own: str, pdfa: str | None) -> bool:
+    """Whether the PDFA JSON lines and our own text layer tell a different story about a page."""
+    if pdfa is None:
+        return False
+    if (unusable_reason(own) is None) != (unusable_reason(pdfa) is None):
+        return True
+    a, b = visible_chars(own), visible_chars(pdfa)
+    return max(a, b) > 0 and min(a, b) / max(a, b) < MIN_LENGTH_RATIO
 
 
 def bad_glyph_share(text: str) -> float:

@@ -1,6 +1,8 @@
 """Stage 2: per document, each page's text (text layer, PDFA JSON, or OCR) and its rendered image.
 
-Never raises on a bad PDF: every problem becomes a RejectedDocument with a named reason.
+Never raises on a bad PDF: every problem becomes a RejectedDocument with a named reason. This runs
+in-process with no deadline; `extract_isolation` runs it in a worker process with a timeout and a
+memory cap, which is what the pipeline uses.
 """
 
 from __future__ import annotations
@@ -9,9 +11,26 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from pipeline.extract_limits import (
+    OUT_OF_MEMORY,
+    ExtractLimits,
+    LimitExceeded,
+    check_page_area,
+    check_page_count,
+    check_page_images,
+)
 from pipeline.page_ocr import ocr_image
-from pipeline.page_render import RenderSettings, encode_pixmap, pixmap_to_pil, render_pixmap
-from pipeline.page_text import pdfa_json_text, text_layer, unusable_reason
+from pipeline.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
+from pipeline.page_route import ocr_reason, page_layout
+from pipeline.page_text import (
+    TEXTPAGE_FLAGS,
+    pdfa_json_text,
+    sources_disagree,
+    text_layer,
+    unusable_reason,
+    visible_chars,
+)
+from pipeline.pdf_open import EncryptedPdf, open_pdf
 from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF warnings go to our rejects, not to stderr
@@ -23,19 +42,11 @@ class ExtractSettings:
     max_pages: int = 4
     text_source: str = "auto"  # auto | text_layer | pdfa_json
     ocr: bool = True
+    limits: ExtractLimits = ExtractLimits()
 
 
 def _reject(doc: SourceDocument, reason: str, error: str = "") -> RejectedDocument:
     return RejectedDocument(doc.key, doc.unit_id, doc.origin, "extract", reason, error)
-
-
-def open_pdf(data: bytes) -> pymupdf.Document:
-    """Open PDF bytes; encrypted files are tried with the empty password."""
-    pdf = pymupdf.open(stream=data, filetype="pdf")
-    if pdf.needs_pass and not pdf.authenticate(""):
-        pdf.close()
-        raise PermissionError("encrypted: the empty password does not open it")
-    return pdf
 
 
 def choose_page_text(
@@ -52,37 +63,56 @@ def choose_page_text(
     return own, "text_layer", len(pdfa)
 
 
+def extract_page(page: pymupdf.Page, pdfa_json: dict | None, settings: ExtractSettings) -> tuple[PageText, bytes]:
+    """One page's text (routed to OCR only when needed) and its encoded image."""
+    check_page_area(page, settings.render.dpi, settings.limits)
+    check_page_images(page, settings.limits)
+    textpage = page.get_textpage(flags=TEXTPAGE_FLAGS)
+    own = text_layer(page, textpage)
+    pdfa = pdfa_json_text(pdfa_json, page.number)
+    text, source, alt = choose_page_text(own, pdfa, settings.text_source)
+    pix = render_pixmap(page, settings.render)
+    image = encode_pixmap(pix, settings.render)
+    reason, confidence = None, None
+    if settings.ocr:
+        blank = visible_chars(text) == 0 and is_blank(pix)  # the pixel scan only for pages without text
+        reason = ocr_reason(text, page_layout(page, textpage), blank)
+    if reason is not None:
+        result = ocr_image(pixmap_to_pil(pix), timeout_s=settings.limits.timeout_s or 0)
+        text, source, confidence = result.text, "ocr", result.confidence
+    if not text.strip():
+        source = "none"
+    return PageText(page.number, text, source, confidence, alt, reason, sources_disagree(own, pdfa)), image
+
+
+def _is_out_of_memory(exc: Exception) -> bool:
+    return isinstance(exc, MemoryError) or "malloc" in str(exc).lower() or "out of memory" in str(exc).lower()
+
+
 def extract_document(doc: SourceDocument, settings: ExtractSettings) -> ExtractedDocument | RejectedDocument:
     try:
         pdf = open_pdf(doc.pdf)
-    except PermissionError as exc:
+    except EncryptedPdf as exc:
         return _reject(doc, "encrypted", str(exc))
     except Exception as exc:  # MuPDF raises many types for broken files
         return _reject(doc, "unreadable_pdf", f"{type(exc).__name__}: {exc}")
+    pages: list[PageText] = []
+    images: list[bytes] = []
     with pdf:
-        n_pages = pdf.page_count
-        if n_pages == 0:
+        if pdf.page_count == 0:
             return _reject(doc, "no_pages", "the PDF has zero pages")
-        if n_pages > settings.max_pages:
-            return _reject(doc, "too_many_pages", f"{n_pages} pages > {settings.max_pages}")
-        pages: list[PageText] = []
-        images: list[bytes] = []
-        for index in range(n_pages):
-            try:
-                page = pdf[index]
-                pix = render_pixmap(page, settings.render)
-                images.append(encode_pixmap(pix, settings.render))
-                own = text_layer(page)
-                text, source, alt = choose_page_text(own, pdfa_json_text(doc.pdfa_json, index), settings.text_source)
-                confidence = None
-                if unusable_reason(text) is not None and settings.ocr:
-                    result = ocr_image(pixmap_to_pil(pix))
-                    text, source, confidence = result.text, "ocr", result.confidence
-                if not text.strip():
-                    source = "none"
-                pages.append(PageText(index, text, source, confidence, alt))
-            except Exception as exc:
-                return _reject(doc, "page_error", f"page {index}: {type(exc).__name__}: {exc}")
+        index = 0
+        try:
+            check_page_count(pdf.page_count, settings.max_pages)
+            for index in range(pdf.page_count):
+                page_text, image = extract_page(pdf[index], doc.pdfa_json, settings)
+                pages.append(page_text)
+                images.append(image)
+        except LimitExceeded as exc:
+            return _reject(doc, exc.reason, str(exc))
+        except Exception as exc:
+            reason = OUT_OF_MEMORY if _is_out_of_memory(exc) else "page_error"
+            return _reject(doc, reason, f"page {index}: {type(exc).__name__}: {exc}")
     if not any(p.text.strip() for p in pages):
         return _reject(doc, "no_text", "no page has text, even after OCR")
     return ExtractedDocument(
