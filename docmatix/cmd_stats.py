@@ -1,0 +1,98 @@
+"""`docmatix stats`: counts and distributions of an output, optionally as PNG charts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from docmatix.output_reader import OutputReader
+from docmatix.output_stats import Distribution, OutputStats, compare_with_summary, compute_stats
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="statistics of an output: pairs per doc/page, lengths, drops, templates")
+    p.add_argument("path", help="output folder, fsspec URL (s3://..., hf://...) or Hub dataset id")
+    p.add_argument("--plot", metavar="DIR", help="write PNG charts of the distributions to DIR")
+    p.add_argument("--json", metavar="FILE", help="also write the statistics as JSON ('-': print only JSON)")
+    p.set_defaults(func=main)
+
+
+def _distribution_table(stats: OutputStats) -> Table:
+    table = Table(title="distributions", title_justify="left")
+    table.add_column("")
+    for column in ("mean", "median", "p10", "p90", "min", "max"):
+        table.add_column(column, justify="right")
+    rows = [("pairs per doc", stats.pairs_per_doc), ("pages per doc", stats.pages_per_doc),
+            ("pairs per page", stats.pairs_per_page), ("question chars", stats.question_chars),
+            ("answer chars", stats.answer_chars)]
+    for name, values in rows:
+        d = Distribution.of(values)
+        table.add_row(name, *(f"{v:.2f}" if isinstance(v, float) and not v.is_integer() else f"{v:g}"
+                              for v in (d.mean, d.median, d.p10, d.p90, d.min, d.max)))
+    return table
+
+
+def _counts_table(title: str, counts: dict, total_label: str, name_label: str = "reason") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(name_label)
+    table.add_column(total_label, justify="right")
+    for name, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        table.add_row(name, str(n))
+    return table
+
+
+def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
+    overview = Table(title="overview", title_justify="left", show_header=False)
+    overview.add_column()
+    overview.add_column(justify="right")
+    pages_known = sum(stats.page_sources.values())
+    for name, value in [
+        ("documents (rows)", stats.documents), ("pages", stats.pages), ("pairs kept", stats.pairs),
+        ("pairs dropped", stats.pairs_dropped),
+        ("pairs per page", f"{stats.pairs / stats.pages:.2f}" if stats.pages else "-"),
+        ("OCR share of pages", f"{stats.ocr_share:.1%}" if pages_known else "unknown (no meta)"),
+        ("documents rejected", sum(stats.documents_rejected_by_reason.values())),
+    ]:
+        overview.add_row(name, str(value))
+    console.print(overview)
+    console.print(_distribution_table(stats))
+    yields = Table(title="per-template yield", title_justify="left")
+    for column in ("template", "generated", "kept", "yield"):
+        yields.add_column(column, justify="right" if column != "template" else "left")
+    for name, y in stats.template_yield().items():
+        yields.add_row(name, str(y["generated"]), str(y["kept"]), f"{y['yield']:.0%}")
+    console.print(yields)
+    if stats.page_sources:
+        console.print(_counts_table("page text sources", dict(stats.page_sources), "pages", "source"))
+    console.print(_counts_table("dropped pairs by reason", dict(stats.dropped_by_reason), "pairs"))
+    if stats.documents_rejected_by_reason:
+        console.print(_counts_table("rejected documents by reason", dict(stats.documents_rejected_by_reason),
+                                    "documents"))
+    if stats.chunks_failed_by_reason:
+        console.print(_counts_table("failed chunks by reason", dict(stats.chunks_failed_by_reason), "chunks"))
+    for line in compare_with_summary(stats, summary):
+        console.print(f"[yellow]differs from summary.json: {line}[/yellow]")
+
+
+def main(args: argparse.Namespace) -> int:
+    reader = OutputReader(args.path)
+    stats = compute_stats(reader)
+    data = stats.to_dict()
+    if args.json == "-":
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        console = Console()
+        render(console, stats, reader.summary)
+        if args.json:
+            Path(args.json).write_text(json.dumps(data, indent=2, sort_keys=True))
+    if args.plot:
+        from docmatix.stats_plots import write_plots  # matplotlib only when charts are asked for
+
+        for path in write_plots(stats, Path(args.plot)):
+            if args.json != "-":
+                Console().print(f"wrote {path}")
+    return 0
