@@ -52,6 +52,10 @@ class RunConfig:
     image_quality: int = 90
     grayscale: bool = False
     max_pdf_bytes: int = 64 * 1024 * 1024
+    max_page_megapixels: float = 64.0  # page area at --dpi; see pipeline/extract_limits.py
+    max_image_megapixels: float = 256.0  # decoded size of any one embedded image
+    extract_timeout_s: float = 60.0  # per document, in an isolated worker; 0: in-process, no deadline
+    extract_memory_mb: int = 4096  # address-space cap of that worker; 0: none
     # Filters (filters/options.py): a preset, or `filters` by name instead; settings as in FilterSettings
     filter_preset: str = DEFAULT_PRESET
     filters: list[str] = field(default_factory=list)
@@ -63,6 +67,7 @@ class RunConfig:
     max_answer_chars: int = FILTER_DEFAULTS.max_answer_chars
     # Output
     rows_per_shard: int = 2000
+    bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
     pdfs_per_unit: int = 256  # folder input: PDFs per unit of work
     # Execution
     extract_concurrency: int | None = None
@@ -101,11 +106,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-attempts", type=int, default=d.max_attempts)
     g.add_argument("--embedded-parallel", type=int, default=d.embedded_parallel)
     g.add_argument("--no-request-cache", dest="use_request_cache", action="store_false")
-    g = parser.add_argument_group("prompts and chunking")
-    g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")
-    g.add_argument("--max-chunk-tokens", type=int, default=d.max_chunk_tokens)
-    g.add_argument("--max-chunk-pages", type=int, default=d.max_chunk_pages)
     g.add_argument("--token-count", choices=["server", "approx"], default=d.token_count,
                    help="chunk token counts from the endpoint's /tokenize (falls back to ~4 chars/token) "
                         "or the approximation only")
@@ -118,6 +118,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--vllm-batch-size", type=int, default=d.vllm_batch_size,
                    help="ray-vllm: rows per batch sent to an engine")
     g.add_argument("--vllm-max-model-len", type=int, default=d.vllm_max_model_len)
+    g = parser.add_argument_group("prompts and chunking")
+    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")
+    g.add_argument("--max-chunk-tokens", type=int, default=d.max_chunk_tokens)
+    g.add_argument("--max-chunk-pages", type=int, default=d.max_chunk_pages)
     g = parser.add_argument_group("extraction")
     g.add_argument("--max-pages", type=int, default=d.max_pages, help="skip documents with more pages")
     g.add_argument("--text-source", choices=["auto", "text_layer", "pdfa_json"], default=d.text_source)
@@ -128,9 +133,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--image-quality", type=int, default=d.image_quality)
     g.add_argument("--grayscale", action="store_true")
     g.add_argument("--max-pdf-bytes", type=int, default=d.max_pdf_bytes)
+    g.add_argument("--max-page-megapixels", type=float, default=d.max_page_megapixels,
+                   help="reject documents with a page larger than this at --dpi (page_too_large)")
+    g.add_argument("--max-image-megapixels", type=float, default=d.max_image_megapixels,
+                   help="reject documents embedding an image larger than this, decoded (image_too_large)")
+    g.add_argument("--extract-timeout", dest="extract_timeout_s", type=float, default=d.extract_timeout_s,
+                   help="seconds per document; extraction runs in a worker process killed past it (timeout); "
+                        "0 extracts in-process with no deadline")
+    g.add_argument("--extract-memory-mb", type=int, default=d.extract_memory_mb,
+                   help="address-space cap of the extraction worker (out_of_memory); 0: none")
     g = parser.add_argument_group("filters and output")
     add_filter_arguments(g)
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
+    g.add_argument("--bytes-per-shard", type=int, default=None,
+                   help="start a new output shard before it holds this many image bytes (e.g. 500000000)")
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
     g.add_argument("--extract-concurrency", type=int, default=None)
     g.add_argument("--no-progress", dest="progress", action="store_false")

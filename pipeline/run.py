@@ -93,7 +93,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         for row in ds.iter_rows():
             record = from_row(row)
             if writer is None or writer.unit_id != row["unit_id"]:
-                writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard)
+                writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard, config.bytes_per_shard)
             if isinstance(record, UnitEnd):
                 writer.commit()
                 writer = None

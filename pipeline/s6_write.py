@@ -82,10 +82,12 @@ class _TableFile:
 
 
 class UnitWriter:
-    def __init__(self, output: str, unit_id: str, rows_per_shard: int = 2000):
+    def __init__(self, output: str, unit_id: str, rows_per_shard: int = 2000, bytes_per_shard: int | None = None):
         self.fs, self.root = fsspec.core.url_to_fs(output)
         self.unit_id = unit_id
         self.rows_per_shard = rows_per_shard
+        self.bytes_per_shard = bytes_per_shard
+        self._shard_bytes = 0  # image bytes in the current shard (images are nearly all of a row)
         self.counts = UnitCounts()
         self.tmp = posixpath.join(self.root, TMP_DIR, f"{unit_id}.{uuid.uuid4().hex[:8]}")
         self.fs.makedirs(self.tmp, exist_ok=True)
@@ -127,6 +129,7 @@ class UnitWriter:
         if doc is not None:
             c.pages += len(doc.pages)
             c.pages_ocr += sum(1 for p in doc.pages if p.source == "ocr")
+            c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
         for result in done.chunks:
             c.chunks += 1
             c.requests += result.requests
@@ -159,8 +162,15 @@ class UnitWriter:
         c.pairs_kept += len(done.kept)
         for pair in done.kept:
             bump(c.pairs_kept_by_template, pair.template)
-        if self._rows is None or self._rows.count >= self.rows_per_shard:
+        row_bytes = sum(len(img) for img in doc.images)
+        full = self._rows is not None and (
+            self._rows.count >= self.rows_per_shard
+            or (self.bytes_per_shard is not None and self._shard_bytes + row_bytes > self.bytes_per_shard)
+        )
+        if self._rows is None or full:
             self._next_shard()
+            self._shard_bytes = 0
+        self._shard_bytes += row_bytes
         self._rows.add({
             "images": [{"bytes": img, "path": None} for img in doc.images],
             "texts": [{"user": p.question, "assistant": p.answer, "source": doc.source_label} for p in done.kept],

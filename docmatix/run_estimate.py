@@ -1,0 +1,80 @@
+"""Plan a run from a sample: measure documents, pages, OCR share and prompt sizes; project the totals."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+from pipeline.config import RunConfig
+from pipeline.prompt_templates import load_templates
+from pipeline.ray_stages import extract_settings
+from pipeline.s1_read import count_documents, discover_units, iter_unit_documents
+from pipeline.s2_extract import extract_document
+from pipeline.s3_chunk import chunk_document
+from pipeline.token_count import approximate_tokens
+from schemas.records import ExtractedDocument
+
+
+@dataclass
+class Estimate:
+    sample_documents: int
+    sample_accepted: int
+    pages_per_document: float
+    ocr_share: float
+    chunks_per_document: float
+    prompt_tokens_per_request: float
+    extract_seconds_per_page: float
+    total_documents: int
+    total_documents_known: bool
+    total_pages: float
+    total_requests: float
+    total_input_tokens: float
+    total_output_tokens: float
+    gpu_hours: float
+
+
+def estimate(config: RunConfig, sample: int, output_tokens_per_request: int, tokens_per_second_per_gpu: float,
+             total_documents: int | None = None) -> Estimate:
+    units = discover_units(config.inputs, config.pdfs_per_unit)
+    settings = extract_settings(config)
+    templates = load_templates(config.prompts_dir)
+    template_tokens = {t.name: approximate_tokens("".join(m["content"] for m in t.messages(""))) for t in templates}
+    docs = itertools.islice(
+        (d for u in units for d in iter_unit_documents(u, config.max_pdf_bytes) if not isinstance(d, tuple)), sample
+    )
+    seen = accepted = pages = ocr_pages = chunks = 0
+    prompt_tokens = 0
+    extract_time = 0.0
+    for doc in docs:
+        seen += 1
+        started = time.perf_counter()
+        result = extract_document(doc, settings)
+        extract_time += time.perf_counter() - started
+        if not isinstance(result, ExtractedDocument):
+            continue
+        accepted += 1
+        pages += len(result.pages)
+        ocr_pages += sum(p.source == "ocr" for p in result.pages)
+        for chunk in chunk_document(result, templates, config.seed, config.max_chunk_tokens, config.max_chunk_pages,
+                                    config.chunk_overlap_pages):
+            chunks += 1
+            prompt_tokens += chunk.n_tokens + template_tokens[chunk.template]
+    counts = [count_documents(u) for u in units]
+    known = total_documents is not None or all(c is not None for c in counts)
+    total = total_documents if total_documents is not None else sum(c or 0 for c in counts)
+    accept_rate = accepted / seen if seen else 0.0
+    per_doc_pages = pages / accepted if accepted else 0.0
+    per_doc_chunks = chunks / accepted if accepted else 0.0
+    per_request = prompt_tokens / chunks if chunks else 0.0
+    total_requests = total * accept_rate * per_doc_chunks
+    input_tokens = total_requests * per_request
+    output_tokens = total_requests * output_tokens_per_request
+    return Estimate(
+        sample_documents=seen, sample_accepted=accepted, pages_per_document=per_doc_pages,
+        ocr_share=ocr_pages / pages if pages else 0.0, chunks_per_document=per_doc_chunks,
+        prompt_tokens_per_request=per_request, extract_seconds_per_page=extract_time / max(pages, 1),
+        total_documents=total, total_documents_known=known, total_pages=total * accept_rate * per_doc_pages,
+        total_requests=total_requests, total_input_tokens=input_tokens, total_output_tokens=output_tokens,
+        gpu_hours=(input_tokens + output_tokens) / tokens_per_second_per_gpu / 3600,
+    )
