@@ -72,6 +72,7 @@ class RunConfig:
     # Execution
     extract_concurrency: int | None = None
     progress: bool = True
+    object_store_memory: int | None = None  # bytes, local Ray only (default: Ray's 30% of RAM)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -150,6 +151,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
     g.add_argument("--extract-concurrency", type=int, default=None)
     g.add_argument("--no-progress", dest="progress", action="store_false")
+    g.add_argument("--object-store-memory", type=int, default=None,
+                   help="bytes of Ray object store when Ray is started locally (bounds memory)")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

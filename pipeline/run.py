@@ -31,7 +31,7 @@ log = logging.getLogger("docmatix")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
 
 
-def _init_ray() -> None:
+def _init_ray(config: RunConfig) -> None:
     import ray
 
     if ray.is_initialized():
@@ -39,8 +39,9 @@ def _init_ray() -> None:
     if os.environ.get("RAY_ADDRESS"):
         ray.init(log_to_driver=False)  # inside `ray job submit`: the job's runtime env is already set
     else:
+        # A local instance: the object store is capped so memory stays bounded whatever the corpus.
         ray.init(runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
-                 include_dashboard=False)
+                 include_dashboard=False, object_store_memory=config.object_store_memory)
 
 
 def _progress(total: int | None, enabled: bool):
@@ -69,7 +70,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         remove_partial_unit(config.output, unit.unit_id)
     if not pending:
         return
-    _init_ray()
+    _init_ray(config)
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True  # each unit's records arrive together, in input order
     ctx.enable_progress_bars = False

@@ -1,0 +1,103 @@
+"""Peak memory of a whole run for N and 10N documents: streaming means the larger must not grow with N.
+
+    .venv/bin/python benchmarks/bench_memory.py [--n 30] [--ratio 10]
+
+Builds PDFA shards of real one-page corpus PDFs (50 per shard), runs `docmatix run` against a local
+fake OpenAI server (fixed answers, so the LLM is not the subject) with OCR off, and samples the resident
+memory of the run's whole process tree (driver, Ray workers, raylet, GCS) every 100 ms. Prints the
+peaks side by side and their ratio; the target is 10N <= 1.3x N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from docmatix.paths import sample_corpus_pdfs  # noqa: E402
+from docmatix.pdfa_shards import write_shard  # noqa: E402
+from tests.fake_llm_server import FakeServer  # noqa: E402
+
+DOCS_PER_SHARD = 50
+
+
+def one_page_pdfs() -> list[bytes]:
+    import pymupdf
+
+    out = []
+    for path in sample_corpus_pdfs():
+        try:
+            with pymupdf.open(path) as doc:
+                if doc.page_count == 1 and not doc.needs_pass and doc[0].get_text().strip():
+                    out.append(path.read_bytes())
+        except Exception:
+            continue
+    return out
+
+
+def build_corpus(folder: Path, n_docs: int, pdfs: list[bytes]) -> list[Path]:
+    shards = []
+    for shard_index, start in enumerate(range(0, n_docs, DOCS_PER_SHARD)):
+        docs = [(f"{i:07d}", pdfs[i % len(pdfs)]) for i in range(start, min(n_docs, start + DOCS_PER_SHARD))]
+        path = folder / f"pdfa-eng-train-{shard_index:04d}.tar"
+        write_shard(path, docs, with_json=False)
+        shards.append(path)
+    return shards
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(shards: list[Path], out: Path, endpoint: str) -> tuple[int, float]:
+    cmd = [sys.executable, "-m", "docmatix.cli", "run", *map(str, shards), "--output", str(out),
+           "--endpoint", endpoint, "--no-ocr", "--no-progress", "--object-store-memory", str(512 * 2**20)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(ps))
+        time.sleep(0.1)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr.read().decode()[-3000:])
+    return peak, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--ratio", type=int, default=10)
+    args = parser.parse_args()
+    pdfs = one_page_pdfs()
+    with tempfile.TemporaryDirectory() as tmp, FakeServer() as server:
+        tmp = Path(tmp)
+        results = []
+        for n in (args.n, args.n * args.ratio):
+            shards = build_corpus(tmp / f"in{n}", n, pdfs)
+            peak, seconds = measure(shards, tmp / f"out{n}", server.base_url)
+            results.append((n, peak, seconds))
+    print(f"{'documents':>10} {'peak RSS (MiB), whole tree':>28} {'wall s':>8}")
+    for n, peak, seconds in results:
+        print(f"{n:>10} {peak / 2**20:>28.0f} {seconds:>8.1f}")
+    ratio = results[1][1] / results[0][1]
+    verdict = "OK" if ratio <= 1.3 else "OVER TARGET"
+    print(f"peak RSS ratio {results[1][0]}/{results[0][0]} documents: {ratio:.2f}x (target <= 1.3x) {verdict}")
+
+
+if __name__ == "__main__":
+    main()

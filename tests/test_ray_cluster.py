@@ -1,0 +1,69 @@
+"""The pipeline as a Ray job on a real local Ray head, and the cluster launcher config."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cluster_config_is_valid_for_the_ray_launcher():
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    config = yaml.safe_load((REPO / "ray_cluster.yaml").read_text())
+    validate_config(prepare_config(config))
+    types = config["available_node_types"]
+    assert types["gpu_vllm"]["resources"]["GPU"] >= 1
+    assert types["cpu_extract"]["resources"]["CPU"] > 0
+    assert types["head"]["resources"]["CPU"] == 0
+
+
+@pytest.mark.slow
+def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", RAY_USAGE_STATS_ENABLED="0",
+               # a loopback-only test cluster: no token auth, so the CLI needs no token file
+               RAY_AUTH_MODE="disabled")
+    env.pop("RAY_ADDRESS", None)
+    gcs_port, dash_port = _free_port(), _free_port()
+    temp_dir = Path("/tmp") / f"ray-test-{os.getpid()}"
+    ray = str(VENV_BIN / "ray")
+    subprocess.run([ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
+                    "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}", "--num-cpus=2",
+                    "--include-dashboard=true", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
+                   check=True, env=env, capture_output=True, timeout=300)
+    try:
+        out = tmp_path / "job-out"
+        submit = [ray, "job", "submit", "--address", f"http://127.0.0.1:{dash_port}", "--working-dir", str(REPO),
+                  "--", "python", "pipeline/run.py", str(e2e_shard), "--output", str(out),
+                  "--max-tokens", "96", "--no-progress"]
+        deadline = time.monotonic() + 300
+        while True:
+            proc = subprocess.run(submit, env=env, capture_output=True, text=True, timeout=1200, cwd=REPO)
+            # The head's job agent can take a while to come up on a loaded machine.
+            if "No available agent" not in proc.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(5)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+        assert "succeeded" in proc.stdout.lower()
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["documents_read"] == 5
+        assert summary["documents_read"] == summary["documents_written"] + summary["documents_rejected"]
+        assert (out / "manifest.json").exists()
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=120)
