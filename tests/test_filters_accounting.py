@@ -103,7 +103,7 @@ def test_run_config_chooses_filters_by_preset_or_names():
 def test_rejects_table_and_summary_account_for_every_pair(tmp_path, preset):
     filters = build_preset(preset)
     all_dropped = document("0000003", chunk_result(0, "critical_thinking", [
-        ("Q1: Why? {x}", "Because [y]."), ("", "an answer to nothing")]))
+        ("Q1: What is {name}?", "See [Company Name]."), ("", "an answer to nothing")]))
     finished = [filter_document(invoice_document(), filters), filter_document(all_dropped, filters)]
     writer = UnitWriter(str(tmp_path), "unit-0")
     for done in finished:

@@ -62,6 +62,11 @@ def test_strict_keeps_good_answers_the_reference_drops(question, answer, referen
     ("Wrap it in <b>bold</b> text.", "angle_brackets"),
     ("Fill in <answer> here.", "angle_brackets"),
     ("Fill the {name} field.", "curly_braces"),
+    ('It returns {"total": 110}.', "curly_braces"),
+    ("The body is { total += 1; }.", "curly_braces"),
+    ("It prints {} here.", "curly_braces"),
+    ("See [the terms](www.harbor-tools.example/terms).", "square_brackets"),
+    ('Read data["total"] first.', "square_brackets"),
     ("The server is 192.168.0.1 here.", "ip_address"),
     ("Total 110 EUR.\n\nAlso, more.", "blank_line"),
     ("This is unanswerable.", "unanswerable"),
@@ -82,6 +87,10 @@ def test_strict_still_drops_what_the_reference_meant_to(answer, reason):
     "A4 paper: the invoice is printed on it.",  # not a marker: "A4" opens the answer, no stripping applies
     "The [sic] marks the original wording.",
     "See references [1, 3] and [4-6].",
+    "As argued in [Smith 2020] and [Jones et al. 2019a].",
+    "The set { 0, 1 } carries the topology { ∅, { 0 }, X }.",
+    "It is { x ∈ X | f(x) = 0 } on the interval [a, b], or [−ε, ε], with class [γ].",
+    "15 =====⇒ Z(y) is connected.",
 ])
 def test_precise_patterns_near_misses_are_kept(answer):
     assert strict("What does the invoice say?", answer, source=None) == []
