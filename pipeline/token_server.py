@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from pipeline.llm_client import LLMClient
 from pipeline.token_count import approximate_tokens
@@ -101,17 +101,17 @@ class ServerTokenCounter:
         body = {"content": text, "prompt": text, "model": self.client.model, "add_special_tokens": False}
         async with self._semaphore:
             try:
-                resp = await self.client.http.post(f"{ep.root_url}/tokenize", json=body, timeout=60)
-            except httpx.HTTPError as exc:
+                resp = await self.client.request("POST", f"{ep.root_url}/tokenize", body, timeout_s=60)
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 log.debug("tokenize on %s failed: %s", ep.root_url, exc)
                 return None
-        if resp.status_code in (404, 405, 501):
+        if resp.status in (404, 405, 501):
             if self.supported is None:
                 log.warning("%s has no /tokenize (HTTP %s): token counts are approximated",
-                            ep.root_url, resp.status_code)
+                            ep.root_url, resp.status)
             self.supported = False
             return None
-        if resp.status_code != 200:
+        if resp.status != 200:
             return None
         try:
             data = resp.json()
