@@ -124,7 +124,7 @@ def _serve(args: argparse.Namespace) -> None:
 
     params = xllamacpp.CommonParams()
     params.model.path = args.model
-    params.model_alias = args.alias
+    params.model_alias = {args.alias}  # a set of names: a bare str would become a set of its letters
     params.n_parallel = args.parallel
     params.n_ctx = args.ctx_per_slot * args.parallel  # llama.cpp splits n_ctx among the slots
     params.hostnames = ["127.0.0.1"]
