@@ -18,16 +18,26 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: list[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docmatix", description="Build Docmatix-style document QA datasets.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).add_parser(sub)
     return parser
 
 
+def command_module(argv: list[str]) -> str | None:
+    """The module of the command named first (`filter-check` -> docmatix.cmd_filter_check), if any."""
+    name = f"docmatix.cmd_{argv[0].replace('-', '_')}" if argv else None
+    return name if name in COMMAND_MODULES else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Import only the named command's module: some import heavy libraries (pymupdf, datasets, ray),
+    # seconds that `docmatix inspect` should not pay. `docmatix --help` still lists every command.
+    module = command_module(argv)
+    args = build_parser([module] if module else COMMAND_MODULES).parse_args(argv)
     return int(args.func(args) or 0)
 
 

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 # Folders of the output layout that hold no Cauldron rows.
 NON_ROW_DIRS = {"meta", "rejects", "_done", "_tmp", "_cache"}
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
+IMAGE_PATHS = "images.list.element.path"  # the Parquet leaf of the image paths (always null in our output)
 SOURCE_NAMES = {"text_layer": "text layer", "pdfa_json": "PDFA JSON", "ocr": "OCR", "none": "no text"}
 
 
@@ -164,7 +165,10 @@ class OutputReader:
     def _open(self, relative: str) -> pq.ParquetFile:
         """Open files stay cached: a footer is read once however many rows are fetched."""
         if relative not in self._files:
-            self._files[relative] = pq.ParquetFile(self.fs.open(self._path(relative), "rb"))
+            # No read-ahead cache: on a remote filesystem a cache block (5 MB on the Hub) would fetch
+            # neighbouring row groups' images; pyarrow already asks for exactly the byte ranges it needs.
+            handle = self.fs.open(self._path(relative), "rb", cache_type="none")
+            self._files[relative] = pq.ParquetFile(handle)
         return self._files[relative]
 
     def index(self, relative: str) -> ShardIndex:
@@ -198,15 +202,17 @@ class OutputReader:
 
     # -- rejects -------------------------------------------------------------------------------
     def reject_files(self, kind: str) -> list[str]:
-        return [self._relative(p) for p in sorted(self.fs.glob(self._path(f"rejects/{kind}/*.parquet")))]
+        folder = self._path(f"rejects/{kind}")
+        if not self.fs.exists(folder):  # a published dataset has none (and HfFileSystem.glob would raise)
+            return []
+        return [self._relative(p) for p in sorted(self.fs.glob(f"{folder}/*.parquet"))]
 
     def rejects(self, kind: str, unit_id: str | None = None) -> pa.Table | None:
         """A unit's rejects of one kind (documents, pairs, chunks), or all units' with unit_id None."""
         cache_key = (kind, unit_id or "*")
         if cache_key not in self._rejects:
             names = [f"rejects/{kind}/{unit_id}.parquet"] if unit_id else self.reject_files(kind)
-            tables = [pq.read_table(self.fs.open(self._path(n), "rb")) for n in names
-                      if self.fs.exists(self._path(n))]
+            tables = [self._open(n).read() for n in names if self.fs.exists(self._path(n))]
             self._rejects[cache_key] = pa.concat_tables(tables) if tables else None
         return self._rejects[cache_key]
 
@@ -238,8 +244,7 @@ class OutputReader:
         refs = []
         for shard in self.shards:
             if self.has_meta:
-                table = pq.read_table(self.fs.open(self._path(self.meta_path(shard)), "rb"),
-                                      columns=["key", "unit_id"])
+                table = self.read_columns(self.meta_path(shard), ["key", "unit_id"])
                 keys, units = table["key"].to_pylist(), table["unit_id"].to_pylist()
             else:
                 keys = [_key_from_texts(r["texts"]) for r in self._all_texts(shard)]
@@ -249,7 +254,7 @@ class OutputReader:
         return refs
 
     def _all_texts(self, shard: str) -> list[dict]:
-        return pq.read_table(self.fs.open(self._path(shard), "rb"), columns=["texts"]).to_pylist()
+        return self.read_columns(shard, ["texts"]).to_pylist()
 
     def rejected_documents(self, key: str | None = None) -> list[dict]:
         table = self.rejects("documents")
@@ -264,7 +269,8 @@ class OutputReader:
     # -- assembling samples --------------------------------------------------------------------
     def load(self, refs: list[RowRef], images: bool = False, rejects: bool = True) -> list[Sample]:
         """Samples for rows; image bytes only when asked (they are most of a shard's bytes)."""
-        columns = ["texts", "images"] if images or not self.has_meta else ["texts"]
+        # Without meta the pages are counted from the image paths (a leaf of nulls), not their bytes.
+        columns = ["texts", "images" if images else IMAGE_PATHS] if images or not self.has_meta else ["texts"]
         by_shard: dict[str, list[int]] = {}
         for ref in refs:
             by_shard.setdefault(ref.shard, []).append(ref.row)
@@ -281,7 +287,7 @@ class OutputReader:
         texts = data["texts"] or []
         key = meta.get("key") or _key_from_texts(texts) or f"{ref.shard}#{ref.row}"
         unit_id = meta.get("unit_id")
-        images = [img["bytes"] for img in data.get("images") or []]
+        images = [img.get("bytes") for img in data.get("images") or []]
         sources = meta.get("page_sources") or [None] * len(images)
         confidence = meta.get("page_ocr_confidence") or [None] * len(sources)
         pages = [Page(i, s, c, images[i] if with_images and i < len(images) else None)

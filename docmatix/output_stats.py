@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow.compute as pc
 
-from docmatix.output_reader import OutputReader
+from docmatix.output_reader import IMAGE_PATHS, OutputReader
 
 
 @dataclass
@@ -95,7 +95,7 @@ class OutputStats:
 
 def _page_counts_without_meta(reader: OutputReader, shard: str) -> list[int]:
     """Pages per row from the image paths' list lengths: the image bytes column is never read."""
-    table = reader.read_columns(shard, ["images.list.element.path"])
+    table = reader.read_columns(shard, [IMAGE_PATHS])
     return pc.list_value_length(table["images"]).to_pylist()
 
 

@@ -11,6 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from functools import partial
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import fsspec
@@ -23,6 +26,8 @@ from docmatix.cli import main as cli_main
 from docmatix.output_reader import OutputReader, resolve_location
 from pipeline.s6_write import ROW_GROUP_ROWS
 from tests.chromium_cdp import Chromium, chromium_binary
+from tests.fake_hub_server import FakeHub
+from tests.fake_hub_server import _Handler as _HubHandler
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,6 +125,62 @@ def test_inspect_and_stats_over_an_fsspec_url(synthetic_output, capsys):
         assert stats["dropped_by_reason"] == {"too_short": 5 * ROW_GROUP_ROWS}
     finally:
         fs.rm("/copy", recursive=True)
+
+
+class _RangeHandler(_HubHandler):
+    """The fake Hub's downloads with HTTP Range support, as the real Hub's: HfFileSystem reads a Parquet
+    footer and row groups by range. Counts the bytes it serves."""
+
+    def _send(self, status: int, payload=None, headers: dict | None = None, raw: bytes | None = None) -> None:
+        wanted = self.headers.get("Range", "")
+        if status == 200 and raw is not None and wanted.startswith("bytes="):
+            first, _, last = wanted[len("bytes="):].partition("-")
+            size = len(raw)
+            start = size - int(last) if first == "" else int(first)
+            end = size - 1 if first == "" or last == "" else min(int(last), size - 1)
+            headers = (headers or {}) | {"Content-Range": f"bytes {start}-{end}/{size}"}
+            status, raw = 206, raw[start:end + 1]
+        if raw is not None:
+            self.hub.bytes_served += len(raw)
+        super()._send(status, payload, headers, raw)
+
+
+class RangeFakeHub(FakeHub):
+    bytes_served = 0
+
+    def start(self) -> str:
+        class Handler(_RangeHandler):
+            hub = self
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.endpoint
+
+
+def test_inspect_and_stats_of_a_hub_dataset_by_id(synthetic_output, tmp_path):
+    """Published to a local Hub server, then read back by repo id, as `owner/name` on the real Hub."""
+    hub = RangeFakeHub()
+    hub.start()
+    try:
+        env = {**os.environ, **hub.client_env(str(tmp_path / "hf_home")), "COLUMNS": "200"}
+        run = partial(subprocess.run, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        proc = run([sys.executable, "-m", "docmatix.cli", "publish", str(synthetic_output), "me/docs"])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        hub.bytes_served = 0
+        proc = run([sys.executable, "-m", "docmatix.cli", "inspect", "me/docs", "--n", "1", "--json"])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        sample = json.loads(proc.stdout)
+        shard_size = (synthetic_output / "pdfa-eng-train-0000-00000.parquet").stat().st_size
+        assert hub.bytes_served < shard_size / 4  # a footer and one row group's pages, not the shard
+        assert sample["ref"]["shard"] == "data/train-00000-of-00001.parquet"
+        row = pq.read_table(synthetic_output / "pdfa-eng-train-0000-00000.parquet",
+                            columns=["texts"]).slice(sample["ref"]["row"], 1).to_pylist()[0]
+        assert [p["question"] for p in sample["pairs"]] == [t["user"] for t in row["texts"]]
+        proc = run([sys.executable, "-m", "docmatix.cli", "stats", "me/docs", "--json", "-"])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert json.loads(proc.stdout)["documents"] == 5 * ROW_GROUP_ROWS
+    finally:
+        hub.stop()
 
 
 def test_hub_ids_resolve_to_the_hub_filesystem(tmp_path, monkeypatch):
