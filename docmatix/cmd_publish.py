@@ -102,8 +102,17 @@ def plan_files(output: str, license: str, pretty_name: str) -> list[PlannedFile]
 
 
 def main(args: argparse.Namespace) -> int:
+    from huggingface_hub.errors import HfHubHTTPError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+    try:
+        return publish(args)
+    except HfHubHTTPError as e:  # the message names the URL and the Hub's reason, never the token
+        raise SystemExit(f"docmatix publish: {e}") from None
+
+
+def publish(args: argparse.Namespace) -> int:
     source_fs, _ = fsspec.core.url_to_fs(args.output)
     dest = make_destination(args, source_fs)
     pretty_name = args.pretty_name or posixpath.basename(args.dest.rstrip("/"))

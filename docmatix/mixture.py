@@ -162,6 +162,9 @@ def build_mixture(specs: list[SubsetSpec], by: str = "rows", total: float | None
     if any(s.weight < 0 for s in specs) or not any(s.weight > 0 for s in specs):
         raise MixtureError("weights must be >= 0 and at least one > 0")
     subsets = [read_subset(spec) for spec in specs]
+    empty = [s.name for s in subsets if s.weight > 0 and not any(s.units(by))]
+    if empty:
+        raise MixtureError(f"subset(s) with no {by} to take: {empty}")
     target = total if total is not None else mixture_size(subsets, by)
     weights = sum(s.weight for s in subsets)
     selected = {s.name: select_rows(s, target * s.weight / weights, by, seed) for s in subsets}

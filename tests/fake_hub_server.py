@@ -103,6 +103,13 @@ class FakeHub:
             self._server.shutdown()
             self._server.server_close()
 
+    def client_env(self, hf_home: str) -> dict[str, str]:
+        """Environment for a huggingface_hub client process talking to this server. Xet is switched off
+        (HF_HUB_DISABLE_XET): this server speaks the plain LFS protocol only."""
+        env = {"HF_ENDPOINT": self.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HOME": hf_home,
+               "HF_HUB_DISABLE_TELEMETRY": "1"}
+        return env | ({"HF_TOKEN": self.token} if self.token else {})
+
     # -- what tests read -----------------------------------------------------------------------
     def files(self, repo_id: str, revision: str = "main", repo_type: str = "dataset") -> dict[str, bytes]:
         repo = self.repos[(repo_type, repo_id)]
