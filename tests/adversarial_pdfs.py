@@ -127,8 +127,9 @@ def decompression_bomb(side_px: int = 32_768) -> bytes:
     page = pdf.new_page(width=612, height=792)
     xref = pdf.get_new_xref()
     pdf.update_object(xref, f"<</Type/XObject/Subtype/Image/Width {side_px}/Height {side_px}"
-                            "/ColorSpace/DeviceRGB/BitsPerComponent 8/Filter[/FlateDecode/FlateDecode]>>")
+                            "/ColorSpace/DeviceRGB/BitsPerComponent 8>>")
     pdf.update_stream(xref, stream, compress=False)
+    pdf.xref_set_key(xref, "Filter", "[/FlateDecode/FlateDecode]")  # update_stream drops /Filter
     page_xref = page.xref
     resources = f"<</XObject<</Im0 {xref} 0 R>>>>"
     pdf.xref_set_key(page_xref, "Resources", resources)
@@ -139,12 +140,26 @@ def decompression_bomb(side_px: int = 32_768) -> bytes:
     return pdf.tobytes()
 
 
-def slow_page(strokes: int = 3_000_000) -> bytes:
-    """A page whose content stream draws millions of lines: seconds of MuPDF work in one call."""
+def _repeated_zlib(chunk: bytes, copies: int) -> bytes:
+    """A zlib stream of `chunk` repeated, compressed once (see `_uniform_zlib`)."""
+    co = zlib.compressobj(6)
+    first = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)
+    repeat = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)
+    adler = 1
+    for _ in range(copies):
+        adler = zlib.adler32(chunk, adler)
+    return first + repeat * (copies - 1) + b"\x03\x00" + struct.pack(">I", adler)
+
+
+def slow_page(strokes: int = 200_000) -> bytes:
+    """A page whose content stream draws millions of lines: minutes of MuPDF work in one call."""
+    per_chunk = 50_000
+    stroke = b"10 10 m 600 780 l S "
     pdf = pymupdf.open()
     page = pdf.new_page(width=612, height=792)
     content = pdf.get_new_xref()
     pdf.update_object(content, "<<>>")
-    pdf.update_stream(content, b"0.1 w " + b"10 10 m 600 780 l S " * strokes)  # stored Flate-compressed
+    pdf.update_stream(content, _repeated_zlib(stroke * per_chunk, max(1, strokes // per_chunk)), compress=False)
+    pdf.xref_set_key(content, "Filter", "/FlateDecode")  # update_stream drops /Filter
     pdf.xref_set_key(page.xref, "Contents", f"{content} 0 R")
     return pdf.tobytes()

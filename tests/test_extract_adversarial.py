@@ -75,6 +75,15 @@ def test_hung_extraction_times_out_and_the_worker_is_replaced():
         assert isinstance(after, ExtractedDocument)
 
 
+def test_bomb_past_the_image_limit_is_stopped_by_the_deadline():
+    """Without the image-size check, MuPDF inflates the 3 GiB image for minutes: the deadline ends it."""
+    settings = ExtractSettings(ocr=False, limits=ExtractLimits(max_image_megapixels=1e6, timeout_s=5,
+                                                               memory_mb=2048))
+    with IsolatedExtractor(settings) as extractor:
+        result = extractor.extract(_doc("bomb", adv.decompression_bomb()))
+    assert isinstance(result, RejectedDocument) and result.reason in ("timeout", "out_of_memory")
+
+
 def test_worker_crash_rejects_the_document_and_the_next_one_is_served():
     settings = ExtractSettings(ocr=False, limits=ExtractLimits(timeout_s=120, memory_mb=2048))
     with IsolatedExtractor(settings) as extractor:
