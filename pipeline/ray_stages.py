@@ -11,13 +11,15 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import RunConfig
+from pipeline.extract_isolation import extract
+from pipeline.extract_limits import ExtractLimits
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
 from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
-from pipeline.s2_extract import ExtractSettings, extract_document
+from pipeline.s2_extract import ExtractSettings
 from pipeline.s3_chunk import chunk_document, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import filter_document, filters_from
@@ -42,13 +44,15 @@ def read_unit(row: dict[str, Any], max_pdf_bytes: int) -> Iterator[dict[str, Any
 def extract_settings(config: RunConfig) -> ExtractSettings:
     render = RenderSettings(config.dpi, config.max_image_side, config.image_format, config.image_quality,
                             config.grayscale)
-    return ExtractSettings(render, config.max_pages, config.text_source, config.ocr)
+    limits = ExtractLimits(config.max_page_megapixels, config.max_image_megapixels, config.extract_timeout_s,
+                           config.extract_memory_mb)
+    return ExtractSettings(render, config.max_pages, config.text_source, config.ocr, limits)
 
 
 def extract_row(row: dict[str, Any], settings: ExtractSettings) -> dict[str, Any]:
     record = from_row(row)
     if isinstance(record, SourceDocument):
-        return replace_record(row, extract_document(record, settings))
+        return replace_record(row, extract(record, settings))
     return row
 
 
