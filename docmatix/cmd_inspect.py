@@ -35,14 +35,16 @@ def _pair_table(sample: Sample, pairs: list[Pair], dropped: bool) -> Table:
                   title_justify="left", title_style="bold red")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("template", no_wrap=True)
-    table.add_column("pages", no_wrap=True)
+    with_pages = any(p.pages for p in pairs)  # only when the meta records each pair's chunk pages
+    if with_pages:
+        table.add_column("pages", no_wrap=True)
     table.add_column("reasons" if dropped else "page source", style="red" if dropped else "cyan")
     table.add_column("question", ratio=2)
     table.add_column("answer", ratio=3)
     for i, pair in enumerate(pairs, 1):
         fourth = ", ".join(pair.reasons) if dropped else sample.pair_source(pair)
-        table.add_row(str(i), pair.template or "?", _pages_label(pair.pages), fourth,
-                      Text(pair.question), Text(pair.answer))
+        cells = [str(i), pair.template or "?", *([_pages_label(pair.pages)] if with_pages else []), fourth]
+        table.add_row(*cells, Text(pair.question), Text(pair.answer))
     return table
 
 
@@ -62,7 +64,8 @@ def render_sample(sample: Sample, show_rejects: bool) -> Panel:
         parts.append(Text(f"{sample.ref.shard} row {sample.ref.row}   origin: {sample.origin or '?'}", style="dim"))
     if sample.rejection is not None:
         r = sample.rejection
-        parts.append(Text(f"REJECTED at {r['stage']}: {r['reason']} {r.get('error') or ''}".rstrip(), style="bold red"))
+        parts.append(Text(f"REJECTED at {r['stage']} ({r['reason']}): {r.get('error') or ''}".rstrip(": "),
+                          style="bold red"))
     else:
         parts.append(_pages_line(sample))
         parts.append(_pair_table(sample, sample.pairs, dropped=False) if sample.pairs else Text("no kept pairs"))
@@ -103,9 +106,10 @@ def main(args: argparse.Namespace) -> int:
     for ref in reader.sample_refs(args.n, args.seed):
         console.print(render_sample(reader.load([ref], rejects=args.rejects)[0], show_rejects=args.rejects))
     if args.rejects:
-        rejected = reader.rejected_documents()
-        if rejected:
-            console.print(_rejected_table(rejected, args.n, args.seed))
+        records = _sample_rejected(reader, args.n, args.seed)
+        console.rule(f"rejected documents: {len(records)} of {len(reader.rejected_documents())}")
+        for record in records:
+            console.print(render_sample(reader.load_rejected(record), show_rejects=True))
     return 0
 
 
@@ -119,18 +123,12 @@ def _print_json(reader: OutputReader, args: argparse.Namespace) -> int:
         refs = reader.sample_refs(args.n, args.seed)
         samples = reader.load(refs, rejects=args.rejects)
         if args.rejects:
-            records = reader.rejected_documents()
-            samples += [reader.load_rejected(r) for r in random.Random(args.seed).sample(records, min(args.n, len(records)))]
+            samples += [reader.load_rejected(r) for r in _sample_rejected(reader, args.n, args.seed)]
     for sample in samples:
         print(sample_json(sample), flush=True)
     return 0
 
 
-def _rejected_table(records: list[dict], n: int, seed: int) -> Table:
-    shown = random.Random(seed).sample(records, min(n, len(records)))
-    table = Table(title=f"rejected documents ({len(shown)} of {len(records)})", title_justify="left", expand=True)
-    for column in ("document", "stage", "reason", "error"):
-        table.add_column(column)
-    for r in shown:
-        table.add_row(f"{r['unit_id']}/{r['key']}", r["stage"], r["reason"], r.get("error") or "")
-    return table
+def _sample_rejected(reader: OutputReader, n: int, seed: int) -> list[dict]:
+    records = reader.rejected_documents()
+    return random.Random(seed).sample(records, min(n, len(records)))

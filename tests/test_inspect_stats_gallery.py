@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from PIL import Image, ImageStat
 
 from docmatix.cli import main as cli_main
-from docmatix.output_reader import OutputReader, resolve_location
+from docmatix.output_reader import OutputReader, resolve_location, source_name
 from pipeline.s6_write import ROW_GROUP_ROWS
 from tests.chromium_cdp import Chromium, chromium_binary
 from tests.fake_hub_server import FakeHub
@@ -241,16 +241,19 @@ def _meta_rows(out: Path) -> list[dict]:
 def test_inspect_shows_rows_templates_sources_and_rejects(run_output):
     out, summary = run_output
     meta = _meta_rows(out)
-    printed = _cli("inspect", str(out), "--n", str(len(meta)), "--rejects")
+    n = max(len(meta), summary["documents_rejected"])  # every row and every rejected document
+    printed = _cli("inspect", str(out), "--n", str(n), "--rejects")
     for m in meta:
         assert f"{m['unit_id']}/{m['key']}" in printed
         for template in m["pair_templates"]:
             assert template in printed
-    assert "text layer" in printed
+        for source in m["page_sources"]:
+            assert source_name(source) in printed  # "text layer", "PDFA JSON", "OCR"
+    assert f"rejected documents: {summary['documents_rejected']} of {summary['documents_rejected']}" in printed
     for reason in summary["documents_rejected_by_reason"]:
-        assert reason in printed  # the rejected documents table
+        assert f"({reason})" in printed
     for reason in summary["pairs_dropped_by_reason"]:
-        assert reason in printed  # the dropped pairs of the shown rows (all rows are shown)
+        assert reason in printed  # dropped pairs of kept and of rejected documents
 
 
 @pytest.mark.slow
