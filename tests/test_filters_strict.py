@@ -8,6 +8,8 @@ import pytest
 from filters.base import PairContext
 from filters.presets import PRESETS, apply_filters, build_filters, build_preset
 from filters.settings import FilterSettings
+from pipeline.prompt_templates import load_templates
+from pipeline.qa_parse import parse_qa_text
 
 STRICT = build_preset("strict")
 DOCMATIX = build_preset("docmatix")
@@ -206,3 +208,15 @@ def test_unknown_names_are_refused():
         build_preset("lenient")
     with pytest.raises(ValueError, match="unknown filter"):
         build_filters(["grounding", "typo"])
+
+
+def test_the_prompt_templates_own_examples_pass_strict():
+    examples = [(user, assistant) for t in load_templates() for user, assistant in t.examples]
+    assert examples
+    for document, completion in examples:
+        context = PairContext(document, set())
+        pairs = parse_qa_text(completion)
+        assert pairs
+        for question, answer in pairs:
+            assert apply_filters(STRICT, question, answer, context) == [], (question, answer)
+            context.record_kept(question)
