@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import random
@@ -23,9 +22,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo root
+from pipeline.request_cache import request_key  # noqa: E402
 
 
 @dataclass
@@ -55,7 +58,9 @@ class Counters:
 
 
 def body_key(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    """The pipeline's request-cache key of this request, so tests can compare server logs and the cache."""
+    sampling = {k: v for k, v in body.items() if k not in ("model", "messages", "response_format")}
+    return request_key(body.get("model") or "", body.get("messages", []), sampling, body.get("response_format"))
 
 
 def document_text(messages: list[dict]) -> str:
