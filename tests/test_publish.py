@@ -33,7 +33,7 @@ def run_output(e2e_shard, tmp_path_factory) -> Path:
     """A real `docmatix run` output, one row per shard so that publishing takes several commits."""
     out = tmp_path_factory.mktemp("run")
     cmd = [sys.executable, "-m", "docmatix.cli", "run", str(e2e_shard), "--output", str(out),
-           "--max-tokens", "128", "--rows-per-shard", "1", "--no-progress"]
+           "--max-tokens", "128", "--filter-preset", "docmatix", "--rows-per-shard", "1", "--no-progress"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert sorted(out.glob("*.parquet")), "the run wrote no shard to publish"
