@@ -10,6 +10,8 @@ question of the document is compared, whichever template asked it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rapidfuzz import fuzz
 
 from filters.base import PairContext
@@ -19,6 +21,7 @@ from filters.text import STOPWORDS, normalise_question
 _INTERROGATIVES = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 
 
+@lru_cache(maxsize=4096)  # each kept question is compared with every later one of its document
 def question_gist(normalised: str) -> tuple[str, frozenset[str]]:
     """(sorted content words, interrogatives and numbers) of a normalised question."""
     tokens = normalised.split()
