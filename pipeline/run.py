@@ -85,14 +85,24 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0.25)
     ds = ds.map(extract_row, fn_kwargs={"settings": extract_settings(config)},
                 concurrency=config.extract_concurrency)
-    ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
-                        concurrency=1, num_cpus=0, batch_format="numpy",
-                        max_concurrency=generate_concurrency(config, len(endpoints), 16))
+    if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
+        from pipeline import llm_ray_vllm
+        from pipeline.s5_filter import filters_from
+
+        ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
+        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config)).feed
+    else:
+        ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
+                            concurrency=1, num_cpus=0, batch_format="numpy",
+                            max_concurrency=generate_concurrency(config, len(endpoints), 16))
+        finish = from_row
 
     writer: UnitWriter | None = None
     with _progress(total, config.progress) as bar:
         for row in ds.iter_rows():
-            record = from_row(row)
+            record = finish(row)
+            if record is None:  # ray-vllm: a chunk answer of a document not complete yet
+                continue
             if writer is None or writer.unit_id != row["unit_id"]:
                 writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard, config.bytes_per_shard)
             if isinstance(record, UnitEnd):
@@ -116,7 +126,7 @@ def run(config: RunConfig) -> dict:
     server = None
     endpoints, model = list(config.endpoints), config.model
     try:
-        if not endpoints:
+        if not endpoints and config.llm_mode == "endpoint":
             server = EmbeddedServer(parallel=config.embedded_parallel, ctx_per_slot=config.embedded_ctx).start()
             endpoints, model = [server.base_url], model or server.model_name
             log.info("embedded llama.cpp server at %s (%s)", server.base_url, server.model_name)
