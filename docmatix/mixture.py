@@ -67,6 +67,8 @@ def resolve_files(source: str) -> list[str]:
     location, _, config = source.partition("#")
     fs, root = fsspec.core.url_to_fs(location)
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if protocol == "hf":
+        root = pin_hub_revision(fs, root)
     if fs.exists(posixpath.join(root, "_done")):
         files = [posixpath.join(root, name) for name, _ in output_shards(location)]
     else:
@@ -77,6 +79,15 @@ def resolve_files(source: str) -> list[str]:
     if not files:
         raise MixtureError(f"no Parquet file found for {source}")
     return files if protocol in ("file", "local") else [fs.unstrip_protocol(f) for f in files]
+
+
+def pin_hub_revision(fs, root: str) -> str:
+    """`datasets/owner/name[@rev]/path` -> the same at the revision's commit oid, so that the manifest
+    names the exact files it was built from even after the repo moves on."""
+    resolved = fs.resolve_path(root)
+    sha = fs._api.repo_info(resolved.repo_id, repo_type=resolved.repo_type, revision=resolved.revision).sha
+    prefix = "" if resolved.repo_type == "model" else f"{resolved.repo_type}s/"
+    return f"{prefix}{resolved.repo_id}@{sha}/{resolved.path_in_repo}".rstrip("/")
 
 
 def file_features(url: str) -> tuple[Features, int]:

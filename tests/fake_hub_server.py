@@ -58,6 +58,7 @@ class Repo:
     private: bool
     branches: dict[str, dict[str, StoredFile]] = field(default_factory=lambda: {"main": {}})
     heads: dict[str, str] = field(default_factory=lambda: {"main": uuid.uuid4().hex + "00000000"})
+    snapshots: dict[str, dict[str, StoredFile]] = field(default_factory=dict)  # commit oid -> files
 
 
 @dataclass
@@ -204,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
         return found
 
     def _branch(self, repo: Repo, rev: str) -> dict[str, StoredFile]:
-        files = repo.branches.get(rev)
+        """A branch's files, or a commit's (a revision pinned by its oid)."""
+        files = repo.branches.get(rev, repo.snapshots.get(rev))
         if files is None:
             raise _HttpError(404, f"Revision Not Found: {rev}", "RevisionNotFound")
         return files
@@ -270,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
     def repo_info(self, type: str, repo: str, rev: str = "main") -> None:
         r = self._repo(type, repo)
         files = self._branch(r, rev)
-        self._send(200, {"id": r.repo_id, "sha": r.heads[rev], "private": r.private, "disabled": False,
+        self._send(200, {"id": r.repo_id, "sha": r.heads.get(rev, rev), "private": r.private, "disabled": False,
                          "gated": False, "downloads": 0, "likes": 0, "tags": [],
                          "lastModified": "2026-01-01T00:00:00.000Z",
                          "siblings": [{"rfilename": p} for p in sorted(files)]})
@@ -283,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HttpError(404, f"Entry Not Found: {path}", "EntryNotFound")
         content = stored.content if stored.lfs_oid is None else self.hub.lfs[stored.lfs_oid]
         etag = stored.lfs_oid or git_blob_oid(stored.content)
-        headers = {"ETag": f'"{etag}"', "X-Repo-Commit": r.heads[rev]}
+        headers = {"ETag": f'"{etag}"', "X-Repo-Commit": r.heads.get(rev, rev)}
         if stored.lfs_oid is not None:
             headers |= {"X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(stored.size)}
         self._send(200, headers=headers, raw=content)
@@ -364,6 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             r.branches[rev] = files
             oid = uuid.uuid4().hex + "00000000"
             r.heads[rev] = oid
+            r.snapshots[oid] = files
             self.hub.commits.append(Commit(r.repo_id, rev, header["summary"], added, deleted))
         self._send(200, {"commitUrl": f"{self.hub.endpoint}/{type}/{repo}/commit/{oid}", "commitOid": oid,
                          "pullRequestUrl": None})

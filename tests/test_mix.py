@@ -143,6 +143,10 @@ def test_mixture_with_a_subset_on_the_hub(run_output, cauldron, tmp_path, monkey
     finally:
         hub.stop()
     assert any(path.startswith("/datasets/org/cauldron-like/resolve/") for _, path in hub.requests)
+    # the manifest pins the repo's commit: it names the files it was built from, not whatever main is later
+    head = hub.repo("org/cauldron-like").heads["main"]
+    files = json.loads((out / "mixture.json").read_text())["subsets"][1]["files"]
+    assert files == [f"hf://datasets/org/cauldron-like@{head}/synth_b/train-00000-of-00001.parquet"]
     ds = load_dataset(str(out), split="train")
     assert ds.features == CAULDRON_FEATURES
     ours = json.loads((run_output / "summary.json").read_text())["documents_written"]
