@@ -307,9 +307,8 @@ class OutputReader:
         unit = sample.unit_id
         if unit is None:  # no meta: keys alone are ambiguous across units, so no join
             return
-        known_pages = {p.chunk: p.pages for p in sample.pairs if p.pages is not None}
         sample.dropped = [Pair(r["question"], r["answer"], r["template"], r["chunk_index"],
-                               known_pages.get(r["chunk_index"]), kept=False, reasons=list(r["reasons"] or []))
+                               r.get("pages"), kept=False, reasons=list(r["reasons"] or []))  # pages: newer outputs
                           for r in self._rejects_for("pairs", unit, sample.key)]
         sample.failed_chunks = self._rejects_for("chunks", unit, sample.key)
 

@@ -145,6 +145,7 @@ class UnitWriter:
                     "chunk_index": result.chunk.index, "reason": result.error, "error": result.error_detail,
                     "completion": result.completion,
                 })
+        chunk_pages = {r.chunk.index: r.chunk.page_indices for r in done.chunks}  # where each pair came from
         for dropped in done.dropped:
             c.pairs_dropped += 1
             for reason in dropped.reasons:
@@ -153,6 +154,7 @@ class UnitWriter:
             self._rejects["pairs"].add({
                 "key": done.key, "unit_id": done.unit_id, "template": p.template, "chunk_index": p.chunk_index,
                 "question": p.question, "answer": p.answer, "reasons": dropped.reasons,
+                "pages": chunk_pages.get(p.chunk_index, []),
             })
         if done.rejected is not None:
             self.add_rejected(done.rejected)
@@ -181,6 +183,7 @@ class UnitWriter:
             "page_ocr_confidence": [p.ocr_confidence for p in doc.pages],
             "pair_templates": [p.template for p in done.kept],
             "pair_chunks": [p.chunk_index for p in done.kept],
+            "pair_pages": [chunk_pages.get(p.chunk_index, []) for p in done.kept],
         })
 
     # -- commit --------------------------------------------------------------------------------

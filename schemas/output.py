@@ -40,6 +40,7 @@ ROW_META_SCHEMA = pa.schema(
         ("page_ocr_confidence", pa.list_(pa.float64())),
         ("pair_templates", pa.list_(pa.string())),
         ("pair_chunks", pa.list_(pa.int32())),
+        ("pair_pages", pa.list_(pa.list_(pa.int32()))),  # the pages (0-based) of each pair's chunk
     ]
 )
 
@@ -63,6 +64,7 @@ REJECTED_PAIR_SCHEMA = pa.schema(
         ("question", pa.string()),
         ("answer", pa.string()),
         ("reasons", pa.list_(pa.string())),
+        ("pages", pa.list_(pa.int32())),  # the pages (0-based) of the pair's chunk
     ]
 )
 
