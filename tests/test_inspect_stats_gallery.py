@@ -217,6 +217,9 @@ def test_stats_on_a_published_copy_without_meta(synthetic_output, tmp_path, caps
 # -- a real run's output ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run_output(e2e_shard, tmp_path_factory) -> tuple[Path, dict]:
+    existing = os.environ.get("DOCMATIX_TEST_RUN_OUTPUT")  # iterate on these tests without a new run
+    if existing:
+        return Path(existing), json.loads((Path(existing) / "summary.json").read_text())
     out = tmp_path_factory.mktemp("run")
     cmd = [sys.executable, "-m", "docmatix.cli", "run", str(e2e_shard), "--output", str(out),
            "--max-tokens", "128", "--seed", "7", "--no-progress"]
@@ -265,6 +268,7 @@ def test_inspect_by_key_shows_every_pair_or_the_rejection(run_output):
     shown = json.loads(_cli("inspect", str(out), "--key", f"{m['unit_id']}/{m['key']}", "--json"))
     assert [(p["question"], p["answer"]) for p in shown["pairs"]] == [(t["user"], t["assistant"]) for t in first]
     assert [p["template"] for p in shown["pairs"]] == m["pair_templates"]
+    assert [p["pages"] for p in shown["pairs"]] == m["pair_pages"] and all(m["pair_pages"])
     assert [p["source"] for p in shown["pages"]] == m["page_sources"]
     dropped = pq.read_table(out / "rejects" / "pairs").to_pylist() if (out / "rejects" / "pairs").exists() else []
     assert [p["question"] for p in shown["dropped"]] == [d["question"] for d in dropped if d["key"] == m["key"]]
