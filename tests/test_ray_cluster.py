@@ -45,7 +45,11 @@ def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
     ray = str(VENV_BIN / "ray")
     subprocess.run([ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
                     "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}", "--num-cpus=2",
-                    "--include-dashboard=true", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
+                    "--include-dashboard=true", f"--temp-dir={temp_dir}", "--disable-usage-stats",
+                    # explicit free ports: the agents' defaults clash with any other Ray on this machine
+                    f"--dashboard-agent-listen-port={_free_port()}", f"--dashboard-agent-grpc-port={_free_port()}",
+                    f"--metrics-export-port={_free_port()}", f"--runtime-env-agent-port={_free_port()}",
+                    f"--node-manager-port={_free_port()}", f"--object-manager-port={_free_port()}"],
                    check=True, env=env, capture_output=True, timeout=300)
     try:
         out = tmp_path / "job-out"
