@@ -81,7 +81,7 @@ class IsolatedExtractor:
         env["OMP_THREAD_LIMIT"] = "1"  # see page_ocr: Tesseract threads only slow a busy machine down
         # A session of its own: on a timeout the whole group (the child and its Tesseract) is killed.
         self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.extract_isolation",
-                                      str(self.settings.limits.memory_mb)],
+                                      str(self.settings.limits.memory_mb), str(os.getpid())],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
         _send(self.proc.stdin, self.settings)
         # The child answers once its imports are done, so start-up never eats into a document's deadline.
@@ -160,8 +160,20 @@ def _limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def serve(memory_mb: int) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """A child stuck in a MuPDF call never reads the closed pipe: let the kernel kill it with its parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent is already gone
+        os._exit(0)
+
+
+def serve(memory_mb: int, parent_pid: int) -> None:
     """Child side: read documents from stdin until it closes, write results to stdout."""
+    _die_with_parent(parent_pid)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the protocol
     _limit_memory(memory_mb)
@@ -177,4 +189,4 @@ def serve(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), int(sys.argv[2]))
