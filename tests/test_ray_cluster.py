@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -70,4 +71,21 @@ def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
         assert summary["documents_read"] == summary["documents_written"] + summary["documents_rejected"]
         assert (out / "manifest.json").exists()
     finally:
-        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        _stop_cluster(temp_dir)
+
+
+def _stop_cluster(temp_dir: Path) -> None:
+    """Stop only this test's Ray processes (`ray stop` would end every Ray instance on the machine)."""
+    import psutil
+
+    ours = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(str(temp_dir) in part for part in proc.info["cmdline"] or []):
+                ours.append(proc)
+        except psutil.Error:
+            continue
+    for proc in ours:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(ours, timeout=30)
