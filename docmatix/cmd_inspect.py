@@ -102,8 +102,11 @@ def main(args: argparse.Namespace) -> int:
         for record in rejected:
             console.print(render_sample(reader.load_rejected(record), show_rejects=True))
         return 0
+    refs = reader.sample_refs(args.n, args.seed)
+    if not refs:
+        console.print(f"[yellow]no rows in {args.path}[/yellow]")
     # One row at a time: the first sample prints after one row group is read, however big the output.
-    for ref in reader.sample_refs(args.n, args.seed):
+    for ref in refs:
         console.print(render_sample(reader.load([ref], rejects=args.rejects)[0], show_rejects=args.rejects))
     if args.rejects:
         records = _sample_rejected(reader, args.n, args.seed)

@@ -127,10 +127,8 @@ class OutputReader:
         """Cauldron shards, relative to the root: `*.parquet` on top, else anywhere outside meta/rejects."""
         top = sorted(self.fs.glob(self._path("*.parquet")))
         paths = top or sorted(p for p in self.fs.find(self.root) if p.endswith(".parquet"))
-        shards = [r for r in map(self._relative, paths) if r.split("/")[0] not in NON_ROW_DIRS]
-        if not shards:
-            raise FileNotFoundError(f"no Parquet shards in {self.location!r}")
-        return shards
+        # None at all is possible: a run whose every document was rejected has only rejects/.
+        return [r for r in map(self._relative, paths) if r.split("/")[0] not in NON_ROW_DIRS]
 
     def _read_json(self, name: str) -> dict | None:
         path = self._path(name)
@@ -159,7 +157,7 @@ class OutputReader:
 
     @cached_property
     def has_meta(self) -> bool:
-        return self.fs.exists(self._path(self.meta_path(self.shards[0])))
+        return bool(self.shards) and self.fs.exists(self._path(self.meta_path(self.shards[0])))
 
     # -- reading rows --------------------------------------------------------------------------
     def _open(self, relative: str) -> pq.ParquetFile:

@@ -183,6 +183,22 @@ def test_inspect_and_stats_of_a_hub_dataset_by_id(synthetic_output, tmp_path):
         hub.stop()
 
 
+def test_an_output_with_every_document_rejected(tmp_path, capsys):
+    from pipeline.s6_write import UnitWriter
+    from schemas.records import RejectedDocument
+
+    writer = UnitWriter(str(tmp_path), "unit-0")
+    writer.add_rejected(RejectedDocument("0000001", "unit-0", "unit-0.tar", "extract", "encrypted", "no password"))
+    writer.commit()
+    assert not list(tmp_path.glob("*.parquet"))
+    assert cli_main(["inspect", str(tmp_path), "--rejects"]) == 0
+    printed = capsys.readouterr().out
+    assert "no rows" in printed and "unit-0/0000001" in printed and "(encrypted): no password" in printed
+    assert cli_main(["stats", str(tmp_path), "--json", "-"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["documents"] == 0 and stats["documents_rejected_by_reason"] == {"encrypted": 1}
+
+
 def test_hub_ids_resolve_to_the_hub_filesystem(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fs, root = resolve_location("HuggingFaceM4/Docmatix")
