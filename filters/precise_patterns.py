@@ -17,7 +17,8 @@ first pattern that matches. What changes, and why:
   identifier of two or more characters, no spaces), "{{", JSON members and statements (`"k": v`,
   `;`). Set notation from maths papers ("{ 0, 1 }", "{ x ∈ X | f(x) = 0 }") is kept.
 - `==`/`!=` count as code only on their own: "=====⇒" is a long arrow in typeset maths.
-- "unanswerable" widens to the other ways a model says the document does not answer the question.
+- "unanswerable" widens to the other ways a model says the document does not answer the question
+  ("not specified", "not mentioned in the text", "cannot be determined", ...).
 - stray `Q<n>:`/`A<n>:` markers must start a line or a sentence and be upper case, so "form A4: ..."
   inside a sentence is not a marker; a leading marker is stripped first, in any case or spacing.
 The IP-address and blank-line patterns are kept as they were.
@@ -55,7 +56,7 @@ PRECISE_PATTERNS: dict[str, regex.Pattern | None] = {
     "code_like": None,  # looks_like_code
     "blank_line": regex.compile(r"\n\s*\n"),
     "unanswerable": regex.compile(
-        r"unanswerable|\bcan(?:not|'t| not) be (?:answered|determined)"
+        r"unanswerable|\bcan(?:not|'t| not) be (?:answered|determined)|\bnot (?:mentioned|specified|stated)\b"
         r"|\bnot (?:mentioned|specified|provided|stated|given|included|available) in the "
         r"(?:document|text|passage|context)"
         r"|\b(?:document|text|passage|context) (?:does not|doesn't) (?:mention|specify|provide|state|say|contain)"

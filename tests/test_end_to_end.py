@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ from schemas.output import CAULDRON_FEATURES
 
 pytestmark = pytest.mark.slow
 
-RUN_ARGS = ["--max-tokens", "256", "--seed", "7", "--no-progress"]
+# The reference filters: the 135M model's answers are mostly invented, and the default (strict) preset
+# drops them all, leaving no row to check. `strict_run` below runs the default on the same answers.
+RUN_ARGS = ["--max-tokens", "256", "--seed", "7", "--no-progress", "--filter-preset", "docmatix"]
 
 
 def run_cli(shard: Path, out: Path, *extra: str) -> dict:
@@ -61,6 +64,49 @@ def test_every_document_and_pair_is_accounted_for(first_run):
                   "requests", "pairs_generated", "pairs_kept"):
         assert isinstance(s[field], int)
     assert s["requests"] >= 1 and s["pages"] >= 5
+
+
+@pytest.fixture(scope="module")
+def strict_run(first_run, e2e_shard, tmp_path_factory):
+    """The default filter preset over the first run's LLM answers (its request cache, copied)."""
+    out1, _ = first_run
+    out = tmp_path_factory.mktemp("strict")
+    (out / "_cache").mkdir()
+    for path in (out1 / "_cache").glob("requests.sqlite*"):
+        shutil.copy(path, out / "_cache" / path.name)
+    return out, run_cli(e2e_shard, out, "--filter-preset", "strict")
+
+
+def assert_pairs_counted_by_reason_and_template(out: Path, s: dict) -> None:
+    generated, kept = s["pairs_generated_by_template"], s["pairs_kept_by_template"]
+    assert sum(generated.values()) == s["pairs_generated"] >= 1
+    assert sum(kept.values()) == s["pairs_kept"]
+    assert s["pairs_kept"] + s["pairs_dropped"] == s["pairs_generated"]
+    pairs_file = out / "rejects" / "pairs" / "pdfa-eng-train-0000.parquet"
+    rejects = pq.read_table(pairs_file).to_pylist() if pairs_file.exists() else []
+    assert len(rejects) == s["pairs_dropped"]
+    by_reason: dict[str, int] = {}
+    for r in rejects:
+        assert len(r["reasons"]) == 1 and r["reasons"][0] and r["key"] and r["template"] in generated
+        by_reason[r["reasons"][0]] = by_reason.get(r["reasons"][0], 0) + 1
+    assert by_reason == s["pairs_dropped_by_reason"]
+    for template, n in generated.items():  # per template: kept + dropped = generated
+        assert kept.get(template, 0) + sum(r["template"] == template for r in rejects) == n
+
+
+def test_filter_drops_are_counted_by_reason_and_template(first_run):
+    out, s = first_run
+    assert s["filter_preset"] == "docmatix"
+    assert_pairs_counted_by_reason_and_template(out, s)
+
+
+def test_default_strict_preset_on_the_same_answers(first_run, strict_run):
+    (_, s1), (out, s) = first_run, strict_run
+    assert s["filter_preset"] == "strict" and s["config"]["grounding_threshold"] > 0
+    assert s["pairs_generated_by_template"] == s1["pairs_generated_by_template"]  # same answers, from cache
+    assert_pairs_counted_by_reason_and_template(out, s)
+    reference_reasons = {"word_dot_word", "square_brackets", "angle_brackets"}
+    assert not reference_reasons & set(s["pairs_dropped_by_reason"])  # strict has its own precise rules
 
 
 def test_multi_page_document_has_one_image_per_page_in_order(first_run):

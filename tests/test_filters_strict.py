@@ -75,6 +75,7 @@ def test_strict_keeps_good_answers_the_reference_drops(question, answer, referen
     ("The warranty period is not mentioned in the document.", "unanswerable"),
     ("The text does not specify the delivery date.", "unanswerable"),
     ("It cannot be determined from the invoice.", "unanswerable"),
+    ('The origin of the word "Huardest gefber" is not specified.', "unanswerable"),  # SmolLM2, e2e run
     ("Total 110 EUR. Q2: What is the date?", "stray_question_marker"),
     ("Total 110 EUR.\nA2: It is due in 30 days.", "stray_answer_marker"),
 ])
