@@ -1,11 +1,15 @@
 """Does the LLM client keep its endpoints saturated? Achieved request rate vs (in-flight limit / latency).
 
-    .venv/bin/python benchmarks/bench_llm_client.py [--latency 0.5] [--in-flight 64] [--waves 8]
+    .venv/bin/python benchmarks/bench_llm_client.py [--latency 5] [--in-flight 64] [--waves 3] [--stress-latency 0.5]
 
 Starts local simulated OpenAI-compatible servers (tests/fake_llm_server.py) that answer every request
 after a fixed delay, then sends `waves` x (endpoints x in-flight) chat requests through `LLMClient` and
 prints the achieved rate next to the ideal one, for: 2 endpoints (the target, >= 0.9x), 1 endpoint
-(baseline: half the slots) and a sequential client (baseline: one request at a time).
+(baseline: half the slots) and a sequential client (baseline: one request at a time). A last row
+repeats the 2-endpoint case at a short `--stress-latency`, where the client's own CPU time per request
+(about 1-2 ms here, on 2 shared cores that also run both servers) becomes visible: every request of a
+wave returns at the same instant from a fixed-latency server, so each wave waits for the whole burst
+to be processed. Real vLLM answers take seconds and do not arrive in lock-step.
 """
 
 from __future__ import annotations
@@ -43,9 +47,10 @@ def measure(name: str, urls: list[str], in_flight: int, n_requests: int, latency
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--latency", type=float, default=0.5, help="server delay per request, seconds")
+    parser.add_argument("--latency", type=float, default=5.0, help="server delay per request, seconds")
     parser.add_argument("--in-flight", type=int, default=64, help="per-endpoint in-flight limit")
-    parser.add_argument("--waves", type=int, default=8, help="requests = waves x endpoints x in-flight")
+    parser.add_argument("--waves", type=int, default=3, help="requests = waves x endpoints x in-flight")
+    parser.add_argument("--stress-latency", type=float, default=0.5, help="0: skip that row")
     parser.add_argument("--sequential-requests", type=int, default=10)
     args = parser.parse_args()
     delay = ("--delay", str(args.latency))
@@ -56,7 +61,13 @@ def main() -> None:
             measure("1 endpoint (baseline)", [a.base_url], args.in_flight, n2 // 2, args.latency),
             measure("sequential (baseline)", [a.base_url], 1, args.sequential_requests, args.latency),
         ]
-    print(f"simulated servers: fixed latency {args.latency}s; ideal rate = endpoints x in-flight / latency")
+    if args.stress_latency:
+        fast = ("--delay", str(args.stress_latency))
+        with FakeServer(*fast) as a, FakeServer(*fast) as b:
+            rows.append(measure(f"2 endpoints, {args.stress_latency}s", [a.base_url, b.base_url], args.in_flight,
+                                4 * n2, args.stress_latency))
+    print(f"simulated servers: fixed latency {args.latency}s (last row: {args.stress_latency}s); "
+          "ideal rate = endpoints x in-flight / latency")
     print(f"{'client':24} {'endpoints':>9} {'in-flight':>9} {'requests':>8} {'wall s':>7} "
           f"{'req/s':>8} {'ideal':>8} {'ratio':>6}  sent per endpoint / peak in flight")
     for r in rows:

@@ -13,7 +13,7 @@ from pipeline.prompt_templates import load_templates
 from pipeline.request_cache import RequestCache
 from pipeline.s4_generate import generate_documents
 from schemas.records import Chunk, ExtractedDocument, PageText
-from tests.fake_llm_server import FakeServer
+from tests.fake_llm_server import FakeServer, body_key
 
 TEMPLATES = {t.name: t for t in load_templates()}
 FAST_RETRY = {"backoff_base_s": 0.02, "backoff_max_s": 0.2, "ready_timeout_s": 20}
@@ -134,3 +134,19 @@ def test_both_answer_formats_give_parsed_pairs(answer_format):
         assert len(result.pairs) == 3
         assert "turbines" in result.pairs[0].answer or "Document" in result.pairs[0].answer
         assert result.completion.lstrip().startswith("{" if answer_format == "json" else "Q1:")
+
+
+def test_a_documents_requests_go_to_one_endpoint_while_it_is_not_busier():
+    work = make_work(6, 4)
+    with FakeServer() as a, FakeServer() as b:
+        generated, client = asyncio.run(generate([a.base_url, b.base_url], work, max_in_flight=64))
+        answered = {a.base_url: a.stats()["answered_keys"], b.base_url: b.stats()["answered_keys"]}
+    # Each document's 4 requests were answered by a single server (its prefix cache sees them all).
+    for g in generated:
+        keys = set()
+        for r in g.chunks:
+            messages = TEMPLATES[r.chunk.template].messages(r.chunk.text, "qa")
+            keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 64}))
+        homes = [url for url, got in answered.items() if keys & set(got)]
+        assert len(homes) == 1, (g.document.key, homes)
+    assert all(e.sent > 0 for e in client.endpoints)  # and the documents still spread over both
