@@ -40,7 +40,7 @@ def _init_ray(config: RunConfig) -> None:
         ray.init(log_to_driver=False)  # inside `ray job submit`: the job's runtime env is already set
     else:
         # A local instance: the object store is capped so memory stays bounded whatever the corpus.
-        ray.init(runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
+        ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
                  include_dashboard=False, object_store_memory=config.object_store_memory)
 
 
