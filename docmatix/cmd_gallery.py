@@ -61,7 +61,11 @@ def collect_samples(reader: OutputReader, args: argparse.Namespace) -> list[Samp
 
 
 def main(args: argparse.Namespace) -> int:
-    reader = OutputReader(args.path)
+    with OutputReader(args.path) as reader:
+        return write_gallery(reader, args)
+
+
+def write_gallery(reader: OutputReader, args: argparse.Namespace) -> int:
     out = Path(args.out)
     image_dir = out / "images"
     image_dir.mkdir(parents=True, exist_ok=True)

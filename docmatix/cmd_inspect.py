@@ -87,7 +87,11 @@ def sample_json(sample: Sample) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    reader = OutputReader(args.path)
+    with OutputReader(args.path) as reader:
+        return show(reader, args)
+
+
+def show(reader: OutputReader, args: argparse.Namespace) -> int:
     if args.json:
         return _print_json(reader, args)
     console = Console()

@@ -79,7 +79,11 @@ def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    reader = OutputReader(args.path)
+    with OutputReader(args.path) as reader:
+        return report(reader, args)
+
+
+def report(reader: OutputReader, args: argparse.Namespace) -> int:
     stats = compute_stats(reader)
     data = stats.to_dict()
     if args.json == "-":

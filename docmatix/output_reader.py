@@ -114,6 +114,23 @@ class OutputReader:
         self._indexes: dict[str, ShardIndex] = {}
         self._files: dict[str, pq.ParquetFile] = {}
         self._rejects: dict[tuple[str, str], pa.Table | None] = {}
+        self._handles: list = []
+
+    def __enter__(self) -> OutputReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the open files now: left to interpreter exit, a remote filesystem's file objects can be
+        finalised after its event-loop thread is gone (seen as an abort on exit with the Hub's)."""
+        for pf in self._files.values():
+            pf.close()
+        for handle in self._handles:
+            handle.close()
+        self._files.clear()
+        self._handles.clear()
 
     # -- layout --------------------------------------------------------------------------------
     def _path(self, relative: str) -> str:
@@ -166,6 +183,7 @@ class OutputReader:
             # No read-ahead cache: on a remote filesystem a cache block (5 MB on the Hub) would fetch
             # neighbouring row groups' images; pyarrow already asks for exactly the byte ranges it needs.
             handle = self.fs.open(self._path(relative), "rb", cache_type="none")
+            self._handles.append(handle)
             self._files[relative] = pq.ParquetFile(handle)
         return self._files[relative]
 
@@ -187,7 +205,9 @@ class OutputReader:
             wanted.setdefault(bisect.bisect_right(starts, row) - 1, []).append(row)
         out: dict[int, dict] = {}
         for group, group_rows in wanted.items():
-            table = pf.read_row_group(group, columns=columns)
+            # use_threads=False: decoding a few columns gains nothing from threads, and with a remote
+            # (Python) file object pyarrow's pool threads made the process abort at exit now and then.
+            table = pf.read_row_group(group, columns=columns, use_threads=False)
             for row in group_rows:
                 out[row] = table.slice(row - starts[group], 1).to_pylist()[0]
         return [out[r] for r in rows]
@@ -196,7 +216,7 @@ class OutputReader:
         """Whole columns of one file (statistics read text and meta columns, never image bytes).
 
         A nested leaf such as `images.list.element.path` reads only that leaf."""
-        return self._open(relative).read(columns=columns)
+        return self._open(relative).read(columns=columns, use_threads=False)
 
     # -- rejects -------------------------------------------------------------------------------
     def reject_files(self, kind: str) -> list[str]:
