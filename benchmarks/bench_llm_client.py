@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=64, help="per-endpoint in-flight limit")
     parser.add_argument("--waves", type=int, default=3, help="requests = waves x endpoints x in-flight")
     parser.add_argument("--stress-latency", type=float, default=0.5, help="0: skip that row")
-    parser.add_argument("--sequential-requests", type=int, default=10)
+    parser.add_argument("--sequential-requests", type=int, default=3)
     args = parser.parse_args()
     delay = ("--delay", str(args.latency))
     with FakeServer(*delay) as a, FakeServer(*delay) as b:
