@@ -11,6 +11,7 @@ peaks side by side and their ratio; the target is 10N <= 1.3x N.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -56,10 +57,8 @@ def build_corpus(folder: Path, n_docs: int, pdfs: list[bytes]) -> list[Path]:
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):  # a worker may exit between listing and reading
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 

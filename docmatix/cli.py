@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "docmatix.cmd_publish",
     "docmatix.cmd_mix",
     "docmatix.cmd_filter_check",
+    "docmatix.cmd_verify",
+    "docmatix.cmd_estimate",
     "docmatix.cmd_inspect",
     "docmatix.cmd_stats",
     "docmatix.cmd_gallery",
