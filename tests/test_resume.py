@@ -27,7 +27,7 @@ SHARD_PDFS = [
 
 def _cmd(shards: list[Path], out: Path) -> list[str]:
     return [sys.executable, "-m", "docmatix.cli", "run", *map(str, shards), "--output", str(out),
-            "--max-tokens", "128", "--seed", "3", "--no-progress"]
+            "--max-tokens", "128", "--seed", "3", "--no-progress", "--embedded-parallel", "1"]  # deterministic
 
 
 def _content(out: Path) -> dict[str, list]:
