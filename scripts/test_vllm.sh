@@ -6,13 +6,13 @@
 #   bash scripts/test_vllm.sh            # .ci/run runs it after scripts/test.sh
 #   DOCMATIX_VLLM_TESTS=0 bash .ci/run   # skip it
 #
-# The venv and the model are cached under ~/.cache/docmatix (first install: several minutes, ~3.5 GB;
+# The venv and the model are cached under .cache/vllm in the checkout (first install: several minutes, ~3.5 GB;
 # torch 2.13.0+cpu comes from this machine's local wheels, see the pip cap in /etc/xdg/pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VLLM_VERSION="${DOCMATIX_VLLM_VERSION:-0.32.0}"
-CACHE="${DOCMATIX_CACHE:-$HOME/.cache/docmatix}"
+CACHE="${DOCMATIX_CACHE:-$PWD/.cache/vllm}"  # inside the checkout (ignored): nothing cached outside the repo
 VENV="${DOCMATIX_VLLM_VENV:-$CACHE/venv-vllm}"
 mkdir -p "$CACHE"
 
