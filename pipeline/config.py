@@ -27,6 +27,7 @@ class RunConfig:
     request_timeout_s: float = 600.0
     max_attempts: int = 4
     embedded_parallel: int = 4
+    embedded_prompt_cache: bool = True
     embedded_ctx: int = 8192
     use_request_cache: bool = True
     token_count: str = "server"  # server (the endpoint's /tokenize, else approx) | approx
@@ -106,6 +107,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--request-timeout", dest="request_timeout_s", type=float, default=d.request_timeout_s)
     g.add_argument("--max-attempts", type=int, default=d.max_attempts)
     g.add_argument("--embedded-parallel", type=int, default=d.embedded_parallel)
+    g.add_argument("--no-embedded-prompt-cache", dest="embedded_prompt_cache", action="store_false",
+                   help="reproducible greedy answers (with --embedded-parallel 1), at some speed cost")
     g.add_argument("--no-request-cache", dest="use_request_cache", action="store_false")
     g.add_argument("--token-count", choices=["server", "approx"], default=d.token_count,
                    help="chunk token counts from the endpoint's /tokenize (falls back to ~4 chars/token) "

@@ -63,13 +63,17 @@ class EmbeddedServer:
     """Start/stop the llama.cpp server subprocess; use as a context manager."""
 
     def __init__(self, model_path: Path | None = None, parallel: int = 4, ctx_per_slot: int = 8192,
-                 threads: int | None = None, port: int | None = None, startup_timeout_s: float = 120):
+                 threads: int | None = None, port: int | None = None, startup_timeout_s: float = 120,
+                 prompt_cache: bool = True):
         self.model_path = model_path or find_packaged_gguf()
         self.parallel = parallel
         self.ctx_per_slot = ctx_per_slot
         self.threads = threads or max(1, min(os.cpu_count() or 1, 4))
         self.port = port or free_port()
         self.startup_timeout_s = startup_timeout_s
+        # Reusing a cached prompt prefix is faster but changes the float path of the rest of the prompt,
+        # so greedy answers then depend on request order; off, temperature 0 is reproducible.
+        self.prompt_cache = prompt_cache
         self.process: subprocess.Popen | None = None
         self.model_name = self.model_path.stem
 
@@ -81,7 +85,7 @@ class EmbeddedServer:
         cmd = [sys.executable, "-m", "pipeline.llm_embedded", "--model", str(self.model_path),
                "--port", str(self.port), "--parallel", str(self.parallel),
                "--ctx-per-slot", str(self.ctx_per_slot), "--threads", str(self.threads),
-               "--alias", self.model_name]
+               "--alias", self.model_name] + ([] if self.prompt_cache else ["--no-prompt-cache"])
         root = Path(__file__).resolve().parent.parent
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
@@ -135,6 +139,7 @@ def _serve(args: argparse.Namespace) -> None:
     # tok/s). The price: on a badly oversubscribed CPU (several servers and Ray on 2 cores) spinning
     # threads starve each other and decoding nearly stops; give each server its own cores.
     params.endpoint_metrics = True
+    params.cache_prompt = not args.no_prompt_cache
     server = xllamacpp.Server(params)  # noqa: F841  (serves while referenced)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
 
@@ -147,5 +152,6 @@ if __name__ == "__main__":
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--ctx-per-slot", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-prompt-cache", action="store_true")
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     _serve(parser.parse_args())

@@ -127,7 +127,8 @@ def run(config: RunConfig) -> dict:
     endpoints, model = list(config.endpoints), config.model
     try:
         if not endpoints and config.llm_mode == "endpoint":
-            server = EmbeddedServer(parallel=config.embedded_parallel, ctx_per_slot=config.embedded_ctx).start()
+            server = EmbeddedServer(parallel=config.embedded_parallel, ctx_per_slot=config.embedded_ctx,
+                                    prompt_cache=config.embedded_prompt_cache).start()
             endpoints, model = [server.base_url], model or server.model_name
             log.info("embedded llama.cpp server at %s (%s)", server.base_url, server.model_name)
         execute(config, endpoints, model)

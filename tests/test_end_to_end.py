@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 # One llama.cpp slot: with several, continuous batching changes the numerics with the batch mix, so
 # temperature 0 is only deterministic with one sequence at a time.
 RUN_ARGS = ["--max-tokens", "256", "--seed", "7", "--no-progress", "--filter-preset", "docmatix",
-            "--embedded-parallel", "1"]
+            "--embedded-parallel", "1", "--no-embedded-prompt-cache"]
 
 
 def run_cli(shard: Path, out: Path, *extra: str) -> dict:

@@ -149,4 +149,5 @@ def test_a_documents_requests_go_to_one_endpoint_while_it_is_not_busier():
             keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 64}))
         homes = [url for url, got in answered.items() if keys & set(got)]
         assert len(homes) == 1, (g.document.key, homes)
-    assert all(e.sent > 0 for e in client.endpoints)  # and the documents still spread over both
+    # (Whether documents also spread over both servers depends on which became ready first and on
+    # load: 24 requests fit one server's 64 slots, so spreading is not asserted here.)
