@@ -64,7 +64,8 @@ def tree_rss(proc: psutil.Process) -> int:
 
 def measure(shards: list[Path], out: Path, endpoint: str) -> tuple[int, float]:
     cmd = [sys.executable, "-m", "docmatix.cli", "run", *map(str, shards), "--output", str(out),
-           "--endpoint", endpoint, "--no-ocr", "--no-progress", "--object-store-memory", str(512 * 2**20)]
+           "--endpoint", endpoint, "--no-ocr", "--no-progress", "--object-store-memory", str(512 * 2**20),
+           "--extract-concurrency", "2"]  # fixed worker count: memory bounded by settings, not by N
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ps = psutil.Process(proc.pid)
