@@ -33,7 +33,7 @@ class VerifyReport:
 
 def _keys(fs: fsspec.AbstractFileSystem, path: str, column: str = "key") -> list[str]:
     with fs.open(path, "rb") as f:
-        return pq.read_table(f, columns=[column]).column(column).to_pylist()
+        return pq.read_table(f, columns=[column], use_threads=False).column(column).to_pylist()
 
 
 def _input_keys(inputs: list[str], pdfs_per_unit: int) -> dict[str, list[str]]:
