@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.extract_limits import OUT_OF_MEMORY, TIMEOUT, WORKER_CRASHED
+from pipeline.process_lifetime import die_with_parent
 from pipeline.s2_extract import ExtractSettings, extract_document
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 
@@ -162,11 +163,7 @@ def _limit_memory(memory_mb: int) -> None:
 
 def _die_with_parent(parent_pid: int) -> None:
     """A child stuck in a MuPDF call never reads the closed pipe: let the kernel kill it with its parent."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    die_with_parent(signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent is already gone
         os._exit(0)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from docmatix.dataset_card import RUN_STAT_FIELDS
+from pipeline.llm_embedded import free_port
 from schemas.output import CAULDRON_FEATURES
 from tests.fake_hub_server import FakeHub
 
@@ -185,11 +185,6 @@ def test_publish_to_local_folder_loads_with_datasets(run_output, tmp_path):
     assert "up to date" in proc.stdout
     assert mtimes == {p: p.stat().st_mtime_ns for p in dest.rglob("*.parquet")}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

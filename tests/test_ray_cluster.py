@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.llm_embedded import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_cluster_config_is_valid_for_the_ray_launcher():
@@ -41,16 +37,16 @@ def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
                # a loopback-only test cluster: no token auth, so the CLI needs no token file
                RAY_AUTH_MODE="disabled")
     env.pop("RAY_ADDRESS", None)
-    gcs_port, dash_port = _free_port(), _free_port()
+    gcs_port, dash_port = free_port(), free_port()
     temp_dir = Path("/tmp") / f"ray-test-{os.getpid()}"
     ray = str(VENV_BIN / "ray")
     subprocess.run([ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
                     "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}", "--num-cpus=2",
                     "--include-dashboard=true", f"--temp-dir={temp_dir}", "--disable-usage-stats",
                     # explicit free ports: the agents' defaults clash with any other Ray on this machine
-                    f"--dashboard-agent-listen-port={_free_port()}", f"--dashboard-agent-grpc-port={_free_port()}",
-                    f"--metrics-export-port={_free_port()}", f"--runtime-env-agent-port={_free_port()}",
-                    f"--node-manager-port={_free_port()}", f"--object-manager-port={_free_port()}"],
+                    f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
+                    f"--metrics-export-port={free_port()}", f"--runtime-env-agent-port={free_port()}",
+                    f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}"],
                    check=True, env=env, capture_output=True, timeout=300)
     try:
         out = tmp_path / "job-out"
