@@ -71,7 +71,8 @@ class RunConfig:
     bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
     pdfs_per_unit: int = 256  # folder input: PDFs per unit of work
     # Execution
-    extract_concurrency: int | None = None
+    extract_concurrency: int | None = None  # extraction workers (default: one per cluster CPU)
+    read_concurrency: int | None = None  # shards read at once (default: one per 16 cluster CPUs)
     progress: bool = True
     object_store_memory: int | None = None  # bytes, local Ray only (default: Ray's 30% of RAM)
 
@@ -152,7 +153,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--bytes-per-shard", type=int, default=None,
                    help="start a new output shard before it holds this many image bytes (e.g. 500000000)")
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
-    g.add_argument("--extract-concurrency", type=int, default=None)
+    g.add_argument("--extract-concurrency", type=int, default=None,
+                   help="extraction worker processes (default: one per cluster CPU)")
+    g.add_argument("--read-concurrency", type=int, default=None,
+                   help="input shards read at once (default: one per 16 cluster CPUs)")
     g.add_argument("--no-progress", dest="progress", action="store_false")
     g.add_argument("--object-store-memory", type=int, default=None,
                    help="bytes of Ray object store when Ray is started locally (bounds memory)")

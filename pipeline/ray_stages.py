@@ -49,11 +49,32 @@ def extract_settings(config: RunConfig) -> ExtractSettings:
     return ExtractSettings(render, config.max_pages, config.text_source, config.ocr, limits)
 
 
-def extract_row(row: dict[str, Any], settings: ExtractSettings) -> dict[str, Any]:
-    record = from_row(row)
-    if isinstance(record, SourceDocument):
-        return replace_record(row, extract(record, settings))
-    return row
+class ExtractPages:
+    """Ray Data actor: extract each source document (pipeline/extract_isolation.py does the work).
+
+    An actor pool, not tasks: the number of extracting processes, and of their isolated children,
+    is the pool size whatever the corpus, where tasks would spread over however many workers Ray
+    keeps around.
+    """
+
+    def __init__(self, settings: ExtractSettings):
+        self.settings = settings
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        record = from_row(row)
+        if isinstance(record, SourceDocument):
+            return replace_record(row, extract(record, self.settings))
+        return row
+
+
+def stage_concurrency(configured: int | None, cluster_cpus: float, cpus_per_worker: int) -> int:
+    """A stage's worker count: the setting, else one per `cpus_per_worker` CPUs of the cluster (at least 1).
+    Fixed at start, so memory depends on settings and cluster size, never on the corpus."""
+    if configured is not None:
+        if configured < 1:
+            raise ValueError(f"concurrency must be at least 1, got {configured}")
+        return configured
+    return max(1, int(cluster_cpus) // cpus_per_worker)
 
 
 class GenerateAndFilter:

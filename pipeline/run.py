@@ -28,6 +28,7 @@ from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
 from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
 
 log = logging.getLogger("docmatix")
+READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
 
 
@@ -56,11 +57,12 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     from ray.data import DataContext
 
     from pipeline.ray_stages import (
+        ExtractPages,
         GenerateAndFilter,
-        extract_row,
         extract_settings,
         generate_concurrency,
         read_unit,
+        stage_concurrency,
     )
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
@@ -80,11 +82,14 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     total = None if any(c is None for c in counts) else sum(counts)
 
     ds = ray.data.from_items([to_row(u.unit_id, 0, u) for u in pending], override_num_blocks=len(pending))
-    # Reading is I/O: a fraction of a CPU, and a separate operator from extraction so documents of
-    # one shard are extracted in parallel.
-    ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0.25)
-    ds = ds.map(extract_row, fn_kwargs={"settings": extract_settings(config)},
-                concurrency=config.extract_concurrency)
+    cpus = ray.cluster_resources().get("CPU", 1)
+    # Reading is I/O, so it reserves no CPU (the extraction pool may hold them all) and is a separate
+    # operator so documents of one shard are extracted in parallel. Both stages have fixed worker
+    # counts: memory is bounded by settings and cluster size, not by the corpus.
+    ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
+                     concurrency=stage_concurrency(config.read_concurrency, cpus, READ_CPUS_PER_READER))
+    ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config),),
+                concurrency=stage_concurrency(config.extract_concurrency, cpus, 1))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
         from pipeline.s5_filter import filters_from
