@@ -55,6 +55,7 @@ class _TableFile:
         self.count = 0
         self._handle = None
         self._writer: pq.ParquetWriter | None = None
+        self._closed = False
 
     def add(self, row: dict) -> None:
         self.rows.append(row)
@@ -72,12 +73,14 @@ class _TableFile:
         self.rows = []
 
     def close(self) -> bool:
-        """Finish the file; False when it received no rows (no file is written)."""
+        """Finish the file (again: a no-op); False when it received no rows (no file is written)."""
         self.flush()
         if self._writer is None:
             return False
-        self._writer.close()
-        self._handle.close()
+        if not self._closed:
+            self._writer.close()
+            self._handle.close()
+            self._closed = True
         return True
 
 
@@ -92,6 +95,7 @@ class UnitWriter:
         self.tmp = posixpath.join(self.root, TMP_DIR, f"{unit_id}.{uuid.uuid4().hex[:8]}")
         self.fs.makedirs(self.tmp, exist_ok=True)
         self._final: dict[str, str] = {}  # temporary path -> final path relative to the root
+        self._tables: list[_TableFile] = []
         self._part = 0
         self._rows: _TableFile | None = None
         self._meta: _TableFile | None = None
@@ -104,7 +108,9 @@ class UnitWriter:
     def _open(self, relative: str, schema: pa.Schema) -> _TableFile:
         tmp_path = posixpath.join(self.tmp, relative.replace("/", "__"))
         self._final[tmp_path] = relative
-        return _TableFile(self.fs, tmp_path, schema)
+        table = _TableFile(self.fs, tmp_path, schema)
+        self._tables.append(table)  # every file, rolled-over shards included, is moved at commit
+        return table
 
     def _next_shard(self) -> None:
         for table in (self._rows, self._meta):
@@ -190,8 +196,8 @@ class UnitWriter:
     def commit(self) -> dict:
         """Move every file into place, then write the done marker; returns the marker."""
         files = {}
-        for table in [self._rows, self._meta, *self._rejects.values()]:
-            if table is not None and table.close():
+        for table in self._tables:
+            if table.close():
                 final = self._final[table.path]
                 dest = posixpath.join(self.root, final)
                 self.fs.makedirs(posixpath.dirname(dest), exist_ok=True)
