@@ -6,8 +6,14 @@ import json
 
 import regex
 
-# A "Q<n>:" or "A<n>:" marker at the start of a line (markdown bold or list dashes tolerated).
-_MARKER = regex.compile(r"^[ \t>*\-#]*(?:\*\*)?([QA])(\d+)(?:\*\*)?\s*[:.)](?:\*\*)?[ \t]*", regex.M | regex.I)
+# A "Q<n>:" or "A<n>:" marker at the start of a line (markdown bold or list dashes tolerated), or the
+# spelled-out and unnumbered forms small models fall back to ("Question 2:", "Q:", "Answer:"). Without
+# a number only ":" ends the marker, so a line starting "A. Smith" stays text.
+_MARKER = regex.compile(
+    r"^[ \t>*\-#]*(?:\*\*)?(Q(?:uestion)?|A(?:nswer)?)"
+    r"(?:[ \t]*(\d+)(?:\*\*)?\s*[:.)]|(?:\*\*)?[ \t]*:)(?:\*\*)?[ \t]*",
+    regex.M | regex.I,
+)
 
 
 def parse_qa_text(completion: str) -> list[tuple[str, str]]:
@@ -17,7 +23,7 @@ def parse_qa_text(completion: str) -> list[tuple[str, str]]:
     segments = []
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(completion)
-        segments.append((m.group(1).upper(), m.group(2), completion[m.end() : end].strip()))
+        segments.append((m.group(1)[0].upper(), m.group(2) or "", completion[m.end() : end].strip()))
     pairs: list[tuple[str, str]] = []
     question: tuple[str, str] | None = None
     for kind, number, text in segments:
