@@ -71,8 +71,8 @@ class RunConfig:
     bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
     pdfs_per_unit: int = 256  # folder input: PDFs per unit of work
     # Execution
-    extract_concurrency: int | None = None  # extraction workers (default: one per cluster CPU)
-    read_concurrency: int | None = None  # shards read at once (default: one per 16 cluster CPUs)
+    extract_concurrency: int | None = None  # extraction actors (default: grow with the cluster's CPUs)
+    read_concurrency: int | None = None  # shards read at once (default: one per 16 extraction workers)
     progress: bool = True
     object_store_memory: int | None = None  # bytes, local Ray only (default: Ray's 30% of RAM)
 
@@ -154,9 +154,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                    help="start a new output shard before it holds this many image bytes (e.g. 500000000)")
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
     g.add_argument("--extract-concurrency", type=int, default=None,
-                   help="extraction worker processes (default: one per cluster CPU)")
+                   help="extraction actors, each a CPU (default: as many as the cluster's CPUs allow)")
     g.add_argument("--read-concurrency", type=int, default=None,
-                   help="input shards read at once (default: one per 16 cluster CPUs)")
+                   help="input shards read at once (default: one per 16 extraction actors, or per 16 "
+                        "cluster CPUs at start; set it on an autoscaling cluster)")
     g.add_argument("--no-progress", dest="progress", action="store_false")
     g.add_argument("--object-store-memory", type=int, default=None,
                    help="bytes of Ray object store when Ray is started locally (bounds memory)")

@@ -67,14 +67,30 @@ class ExtractPages:
         return row
 
 
-def stage_concurrency(configured: int | None, cluster_cpus: float, cpus_per_worker: int) -> int:
-    """A stage's worker count: the setting, else one per `cpus_per_worker` CPUs of the cluster (at least 1).
-    Fixed at start, so memory depends on settings and cluster size, never on the corpus."""
+READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
+
+
+def extract_pool(configured: int | None):
+    """The extraction actor pool: `configured` actors, or when unset one that grows with the cluster's
+    CPUs (an autoscaling cluster adds nodes for it). Either way its size is set by settings and the
+    cluster, never by the corpus."""
+    from ray.data import ActorPoolStrategy
+
+    if configured is None:
+        return ActorPoolStrategy(min_size=1)
+    if configured < 1:
+        raise ValueError(f"--extract-concurrency must be at least 1, got {configured}")
+    return ActorPoolStrategy(size=configured)
+
+
+def read_concurrency(configured: int | None, extract_configured: int | None, cluster_cpus: float) -> int:
+    """Shard readers at once: the setting, else one per 16 extraction workers (or cluster CPUs at start)."""
     if configured is not None:
         if configured < 1:
-            raise ValueError(f"concurrency must be at least 1, got {configured}")
+            raise ValueError(f"--read-concurrency must be at least 1, got {configured}")
         return configured
-    return max(1, int(cluster_cpus) // cpus_per_worker)
+    feeds = extract_configured if extract_configured is not None else int(cluster_cpus)
+    return max(1, -(-feeds // READ_CPUS_PER_READER))
 
 
 class GenerateAndFilter:

@@ -28,7 +28,6 @@ from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
 from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
 
 log = logging.getLogger("docmatix")
-READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
 
 
@@ -59,10 +58,11 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     from pipeline.ray_stages import (
         ExtractPages,
         GenerateAndFilter,
+        extract_pool,
         extract_settings,
         generate_concurrency,
+        read_concurrency,
         read_unit,
-        stage_concurrency,
     )
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
@@ -82,14 +82,16 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     total = None if any(c is None for c in counts) else sum(counts)
 
     ds = ray.data.from_items([to_row(u.unit_id, 0, u) for u in pending], override_num_blocks=len(pending))
-    cpus = ray.cluster_resources().get("CPU", 1)
     # Reading is I/O, so it reserves no CPU (the extraction pool may hold them all) and is a separate
-    # operator so documents of one shard are extracted in parallel. Both stages have fixed worker
-    # counts: memory is bounded by settings and cluster size, not by the corpus.
+    # operator so documents of one shard are extracted in parallel. The number of readers and of
+    # extraction actors (each with one isolated child) is set by settings and the cluster, never by
+    # the corpus: that, the generation actor's in-flight limit and the object store bound memory.
+    readers = read_concurrency(config.read_concurrency, config.extract_concurrency,
+                               ray.cluster_resources().get("CPU", 1))
     ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
-                     concurrency=stage_concurrency(config.read_concurrency, cpus, READ_CPUS_PER_READER))
+                     concurrency=readers)
     ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config),),
-                concurrency=stage_concurrency(config.extract_concurrency, cpus, 1))
+                compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
         from pipeline.s5_filter import filters_from

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +49,41 @@ def e2e_shard(tmp_path_factory) -> Path:
     docs = [(f"{i:07d}", corpus_pdf(rel).read_bytes()) for i, rel in enumerate(E2E_PDFS)]
     write_shard(out, docs)
     return out
+
+
+# -- one real run of the pipeline (embedded llama.cpp) shared by the end-to-end, publish, mix and
+# inspect tests: each used to pay for its own. The reference filters, because the default (strict)
+# preset drops nearly every answer of the 135M model, leaving no row to look at. One llama.cpp slot
+# and no prompt-prefix reuse: with them, temperature 0 is reproducible (a test compares two runs).
+EMBEDDED_RUN_ARGS = ["--max-tokens", "256", "--seed", "7", "--no-progress", "--filter-preset", "docmatix",
+                     "--embedded-parallel", "1", "--no-embedded-prompt-cache"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def docmatix_run(shard: Path, out: Path, *extra: str) -> dict:
+    """`docmatix run` with the shared settings (later flags win), returning its summary."""
+    cmd = [sys.executable, "-m", "docmatix.cli", "run", str(shard), "--output", str(out), *EMBEDDED_RUN_ARGS,
+           *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((out / "summary.json").read_text())
+
+
+def rerun_with_cache_of(first: Path, shard: Path, out: Path, *extra: str) -> dict:
+    """Run again into `out` with the first run's request cache: same LLM answers, no LLM cost."""
+    (out / "_cache").mkdir(parents=True)
+    for path in (first / "_cache").glob("requests.sqlite*"):
+        shutil.copy(path, out / "_cache" / path.name)
+    return docmatix_run(shard, out, *extra)
+
+
+@pytest.fixture(scope="session")
+def embedded_run(e2e_shard, tmp_path_factory) -> tuple[Path, dict]:
+    """Output folder and summary of the shared run. Tests read it and never change it."""
+    existing = os.environ.get("DOCMATIX_TEST_RUN_OUTPUT")  # iterate on tests without a new run
+    if existing:
+        return Path(existing), json.loads((Path(existing) / "summary.json").read_text())
+    out = tmp_path_factory.mktemp("embedded_run")
+    summary = docmatix_run(e2e_shard, out)
+    assert summary["documents_written"] >= 1, "the shared run wrote no row: nothing to test on"
+    return out, summary

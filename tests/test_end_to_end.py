@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,28 +9,15 @@ import pytest
 from datasets import load_dataset
 
 from schemas.output import CAULDRON_FEATURES
+from tests.conftest import docmatix_run, rerun_with_cache_of
 
 pytestmark = pytest.mark.slow
 
-# The reference filters: the 135M model's answers are mostly invented, and the default (strict) preset
-# drops them all, leaving no row to check. `strict_run` below runs the default on the same answers.
-# One llama.cpp slot: with several, continuous batching changes the numerics with the batch mix, so
-# temperature 0 is only deterministic with one sequence at a time.
-RUN_ARGS = ["--max-tokens", "256", "--seed", "7", "--no-progress", "--filter-preset", "docmatix",
-            "--embedded-parallel", "1", "--no-embedded-prompt-cache"]
-
-
-def run_cli(shard: Path, out: Path, *extra: str) -> dict:
-    cmd = [sys.executable, "-m", "docmatix.cli", "run", str(shard), "--output", str(out), *RUN_ARGS, *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads((out / "summary.json").read_text())
-
 
 @pytest.fixture(scope="module")
-def first_run(e2e_shard, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run1")
-    return out, run_cli(e2e_shard, out)
+def first_run(embedded_run):
+    """The session's shared run (tests/conftest.py): the reference filters, seed 7, one llama.cpp slot."""
+    return embedded_run
 
 
 def test_output_loads_with_cauldron_features(first_run):
@@ -72,12 +55,8 @@ def test_every_document_and_pair_is_accounted_for(first_run):
 @pytest.fixture(scope="module")
 def strict_run(first_run, e2e_shard, tmp_path_factory):
     """The default filter preset over the first run's LLM answers (its request cache, copied)."""
-    out1, _ = first_run
     out = tmp_path_factory.mktemp("strict")
-    (out / "_cache").mkdir()
-    for path in (out1 / "_cache").glob("requests.sqlite*"):
-        shutil.copy(path, out / "_cache" / path.name)
-    return out, run_cli(e2e_shard, out, "--filter-preset", "strict")
+    return out, rerun_with_cache_of(first_run[0], e2e_shard, out, "--filter-preset", "strict")
 
 
 def assert_pairs_counted_by_reason_and_template(out: Path, s: dict) -> None:
@@ -139,7 +118,7 @@ def test_multi_page_document_has_one_image_per_page_in_order(first_run):
 
 def test_same_seed_same_templates_and_rows(first_run, e2e_shard, tmp_path):
     out1, s1 = first_run
-    s2 = run_cli(e2e_shard, tmp_path)
+    s2 = docmatix_run(e2e_shard, tmp_path)  # no cache: the model answers again
     assert s2["pairs_generated_by_template"] == s1["pairs_generated_by_template"]
     for name in ("pdfa-eng-train-0000-00000.parquet", "meta/pdfa-eng-train-0000-00000.parquet"):
         assert pq.read_table(out1 / name).to_pylist() == pq.read_table(tmp_path / name).to_pylist()

@@ -232,20 +232,9 @@ def test_stats_on_a_published_copy_without_meta(synthetic_output, tmp_path, caps
 
 # -- a real run's output ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def run_output(e2e_shard, tmp_path_factory) -> tuple[Path, dict]:
-    existing = os.environ.get("DOCMATIX_TEST_RUN_OUTPUT")  # iterate on these tests without a new run
-    if existing:
-        return Path(existing), json.loads((Path(existing) / "summary.json").read_text())
-    out = tmp_path_factory.mktemp("run")
-    # The end-to-end test's settings: with the reference filters the embedded 135M model's answers leave
-    # rows to look at (the default strict preset drops them all).
-    cmd = [sys.executable, "-m", "docmatix.cli", "run", str(e2e_shard), "--output", str(out),
-           "--max-tokens", "256", "--seed", "7", "--no-progress", "--filter-preset", "docmatix"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["documents_written"] >= 1, "the run wrote no row: nothing to inspect"
-    return out, summary
+def run_output(embedded_run) -> tuple[Path, dict]:
+    """The session's shared run (tests/conftest.py): the reference filters leave rows to look at."""
+    return embedded_run
 
 
 def _cli(*args: str) -> str:

@@ -21,17 +21,12 @@ from docmatix.cli import main as cli_main
 from docmatix.mixture import SubsetSpec, build_mixture, load_mixture
 from schemas.output import CAULDRON_FEATURES
 
-pytestmark = pytest.mark.slow  # one real pipeline run (embedded LLM) for the module
+pytestmark = pytest.mark.slow  # the session's real pipeline run (embedded LLM)
 
 
 @pytest.fixture(scope="module")
-def run_output(e2e_shard, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("run")
-    cmd = [sys.executable, "-m", "docmatix.cli", "run", str(e2e_shard), "--output", str(out),
-           "--max-tokens", "128", "--filter-preset", "docmatix", "--no-progress"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+def run_output(embedded_run) -> Path:
+    return embedded_run[0]
 
 
 def png(text: str) -> bytes:

@@ -30,7 +30,8 @@ TOKEN = "hf_fake_token_never_printed_0123456789"
 
 @pytest.fixture(scope="module")
 def run_output(e2e_shard, tmp_path_factory) -> Path:
-    """A real `docmatix run` output, one row per shard so that publishing takes several commits."""
+    """A real `docmatix run` output, one row per shard so that publishing takes several commits. Its own
+    run, not the session's shared one (tests/conftest.py), which may write a single row."""
     out = tmp_path_factory.mktemp("run")
     cmd = [sys.executable, "-m", "docmatix.cli", "run", str(e2e_shard), "--output", str(out),
            "--max-tokens", "128", "--filter-preset", "docmatix", "--rows-per-shard", "1", "--no-progress"]

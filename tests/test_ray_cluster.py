@@ -31,6 +31,24 @@ def test_cluster_config_is_valid_for_the_ray_launcher():
     assert types["head"]["resources"]["CPU"] == 0
 
 
+def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster():
+    import argparse
+    import shlex
+
+    from pipeline.config import add_run_arguments, config_from_args
+
+    header = (REPO / "ray_cluster.yaml").read_text().split("\ncluster_name")[0]
+    command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()
+                       if line.startswith("#       ") or "python pipeline/run.py" in line)
+    argv = shlex.split(command.split("python pipeline/run.py", 1)[1])
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser)
+    run = config_from_args(parser.parse_args(argv))
+    cpu_workers = yaml.safe_load((REPO / "ray_cluster.yaml").read_text())["available_node_types"]["cpu_extract"]
+    assert run.extract_concurrency == cpu_workers["max_workers"] * cpu_workers["resources"]["CPU"]
+    assert run.read_concurrency == run.extract_concurrency // 16 and len(run.endpoints) == 2
+
+
 @pytest.mark.slow
 def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", RAY_USAGE_STATS_ENABLED="0",

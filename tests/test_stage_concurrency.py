@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from pipeline.ray_stages import stage_concurrency
-from pipeline.run import READ_CPUS_PER_READER
+from pipeline.ray_stages import READ_CPUS_PER_READER, extract_pool, read_concurrency
 
 
-def test_setting_wins_over_cluster_size():
-    assert stage_concurrency(3, cluster_cpus=512, cpus_per_worker=1) == 3
-
-
-def test_default_scales_with_cluster_cpus():
-    assert stage_concurrency(None, cluster_cpus=2, cpus_per_worker=1) == 2
-    assert stage_concurrency(None, cluster_cpus=2, cpus_per_worker=READ_CPUS_PER_READER) == 1
-    assert stage_concurrency(None, cluster_cpus=512, cpus_per_worker=READ_CPUS_PER_READER) == 32
-
-
-def test_fractional_or_zero_cpus_still_get_one_worker():
-    assert stage_concurrency(None, cluster_cpus=0.5, cpus_per_worker=1) == 1
-
-
-def test_zero_setting_is_refused():
+def test_extraction_pool_is_fixed_when_set_and_grows_with_the_cluster_otherwise():
+    fixed = extract_pool(3)
+    assert (fixed.min_size, fixed.max_size) == (3, 3)
+    grows = extract_pool(None)
+    assert grows.min_size == 1 and grows.max_size == math.inf  # bounded by the cluster's CPUs
     with pytest.raises(ValueError, match="at least 1"):
-        stage_concurrency(0, cluster_cpus=8, cpus_per_worker=1)
+        extract_pool(0)
+
+
+def test_readers_follow_the_setting_then_the_extraction_pool_then_the_cluster():
+    assert read_concurrency(3, 512, cluster_cpus=2) == 3
+    assert read_concurrency(None, 768, cluster_cpus=0) == 768 // READ_CPUS_PER_READER  # autoscaling cluster
+    assert read_concurrency(None, 2, cluster_cpus=512) == 1
+    assert read_concurrency(None, None, cluster_cpus=512) == 512 // READ_CPUS_PER_READER
+    assert read_concurrency(None, None, cluster_cpus=0) == 1  # a head with no CPU: still one reader
+    with pytest.raises(ValueError, match="at least 1"):
+        read_concurrency(0, None, cluster_cpus=8)
