@@ -53,7 +53,7 @@ def _progress(total: int | None, enabled: bool):
 def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     """Run every pending unit through the Ray Data pipeline and write it."""
     import ray
-    from ray.data import DataContext
+    from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
     from pipeline.ray_stages import (
         ExtractPages,
@@ -89,7 +89,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     readers = read_concurrency(config.read_concurrency, config.extract_concurrency,
                                ray.cluster_resources().get("CPU", 1))
     ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
-                     concurrency=readers)
+                     compute=TaskPoolStrategy(size=readers))
     ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config),),
                 compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
@@ -100,7 +100,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config)).feed
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
-                            concurrency=1, num_cpus=0, batch_format="numpy",
+                            compute=ActorPoolStrategy(size=1), num_cpus=0, batch_format="numpy",
                             max_concurrency=generate_concurrency(config, len(endpoints), 16))
         finish = from_row
 
