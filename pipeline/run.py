@@ -100,8 +100,10 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config)).feed
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
-                            compute=ActorPoolStrategy(size=1), num_cpus=0, batch_format="numpy",
-                            max_concurrency=generate_concurrency(config, len(endpoints), 16))
+                            num_cpus=0, batch_format="numpy",
+                            compute=ActorPoolStrategy(  # one actor; many batches at once keep endpoints busy
+                                size=1, enable_true_multi_threading=True,
+                                max_concurrent_calls_per_actor=generate_concurrency(config, len(endpoints), 16)))
         finish = from_row
 
     writer: UnitWriter | None = None
