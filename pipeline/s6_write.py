@@ -94,8 +94,9 @@ class UnitWriter:
         self.counts = UnitCounts()
         self.tmp = posixpath.join(self.root, TMP_DIR, f"{unit_id}.{uuid.uuid4().hex[:8]}")
         self.fs.makedirs(self.tmp, exist_ok=True)
-        self._final: dict[str, str] = {}  # temporary path -> final path relative to the root
-        self._tables: list[_TableFile] = []
+        # Every file opened, rolled-over shards included, with its final path relative to the root:
+        # all of them are moved into place at commit.
+        self._tables: list[tuple[_TableFile, str]] = []
         self._part = 0
         self._rows: _TableFile | None = None
         self._meta: _TableFile | None = None
@@ -106,10 +107,8 @@ class UnitWriter:
         }
 
     def _open(self, relative: str, schema: pa.Schema) -> _TableFile:
-        tmp_path = posixpath.join(self.tmp, relative.replace("/", "__"))
-        self._final[tmp_path] = relative
-        table = _TableFile(self.fs, tmp_path, schema)
-        self._tables.append(table)  # every file, rolled-over shards included, is moved at commit
+        table = _TableFile(self.fs, posixpath.join(self.tmp, relative.replace("/", "__")), schema)
+        self._tables.append((table, relative))
         return table
 
     def _next_shard(self) -> None:
@@ -196,9 +195,8 @@ class UnitWriter:
     def commit(self) -> dict:
         """Move every file into place, then write the done marker; returns the marker."""
         files = {}
-        for table in self._tables:
+        for table, final in self._tables:
             if table.close():
-                final = self._final[table.path]
                 dest = posixpath.join(self.root, final)
                 self.fs.makedirs(posixpath.dirname(dest), exist_ok=True)
                 self.fs.mv(table.path, dest)

@@ -36,6 +36,7 @@ def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster(
     import shlex
 
     from pipeline.config import add_run_arguments, config_from_args
+    from pipeline.ray_stages import READ_CPUS_PER_READER
 
     header = (REPO / "ray_cluster.yaml").read_text().split("\ncluster_name")[0]
     command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()
@@ -46,7 +47,7 @@ def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster(
     run = config_from_args(parser.parse_args(argv))
     cpu_workers = yaml.safe_load((REPO / "ray_cluster.yaml").read_text())["available_node_types"]["cpu_extract"]
     assert run.extract_concurrency == cpu_workers["max_workers"] * cpu_workers["resources"]["CPU"]
-    assert run.read_concurrency == run.extract_concurrency // 16 and len(run.endpoints) == 2
+    assert run.read_concurrency == run.extract_concurrency // READ_CPUS_PER_READER and len(run.endpoints) == 2
 
 
 @pytest.mark.slow
