@@ -51,4 +51,4 @@ curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { tail -40 "$LOG"; ech
 echo "vLLM $VLLM_VERSION (CPU) serving $MODEL on port $PORT"
 
 DOCMATIX_VLLM_URL="http://127.0.0.1:$PORT/v1" DOCMATIX_VLLM_MODEL="$MODEL" DOCMATIX_VLLM_PYTHON="$VENV/bin/python" \
-  .venv/bin/python -m pytest -q tests/test_vllm_integration.py "$@"
+  .venv/bin/python -m pytest -q -m vllm tests/test_vllm_integration.py "$@"

@@ -15,6 +15,23 @@ from docmatix.paths import sample_corpus_dir
 from docmatix.pdfa_shards import write_shard
 
 CORPUS = sample_corpus_dir()
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# -- no silent skips in CI: a missing corpus, browser or model must fail the run, not turn it green.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which allows no skip: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(f"skipped tests: {skipped}" + (" (CI=true fails any skip)" if IN_CI else ""))
 
 
 def corpus_pdf(relative: str) -> Path:

@@ -85,8 +85,3 @@ def test_regrouper_rebuilds_finished_documents_in_order():
     assert [p.question for p in finished.kept] == ["What do wind turbines convert wind into?"]
     assert finished.chunks[1].error == "inference_error" and "boom" in finished.chunks[1].error_detail
     assert from_row(processed[-1]) == records[-1]
-
-
-def test_build_processor_where_transformers_is_installed():
-    pytest.importorskip("transformers", reason="ray.data.llm builds its stages with transformers + vLLM")
-    assert rv.build(config()) is not None

