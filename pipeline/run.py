@@ -18,12 +18,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `python pipeline/run.py` puts pipeline/ first, not the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
+from pipeline.cluster_paths import NonPortablePath, check_portable_paths, running_as_ray_job  # noqa: E402
 from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
 from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
 from pipeline.prompt_templates import load_templates  # noqa: E402
 from pipeline.record_rows import UnitEnd, from_row, to_row  # noqa: E402
 from pipeline.run_summary import build_summary, write_json  # noqa: E402
-from pipeline.s1_read import count_documents, discover_units  # noqa: E402
+from pipeline.s1_read import INPUT_UNREADABLE, count_documents, discover_units  # noqa: E402
 from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit  # noqa: E402
 from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
 
@@ -73,6 +74,8 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     if not pending:
         return
     _init_ray(config)
+    if sum(1 for node in ray.nodes() if node["Alive"]) > 1:
+        check_portable_paths(list(config.inputs), config.output, "a multi-node Ray cluster")
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True  # each unit's records arrive together, in input order
     ctx.enable_progress_bars = False
@@ -167,12 +170,23 @@ def run_from_args(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if config.api_key is None:
         config.api_key = os.environ.get("OPENAI_API_KEY")
-    summary = run(config)
+    try:
+        if running_as_ray_job():
+            check_portable_paths(list(config.inputs), config.output, "a Ray job (ray job submit)")
+        summary = run(config)
+    except NonPortablePath as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"documents read {summary['documents_read']}, written {summary['documents_written']}, "
         f"rejected {summary['documents_rejected']}; pairs kept {summary['pairs_kept']} of "
         f"{summary['pairs_generated']}; {summary['wall_time_s']}s -> {config.output}"
     )
+    if summary["documents_written"] == 0 and summary["documents_read"] > 0 and summary["documents_read"] == sum(
+            summary["documents_rejected_by_reason"].get(r, 0) for r in INPUT_UNREADABLE):
+        print(f"error: no input could be read ({summary['documents_rejected_by_reason']}); see "
+              f"{config.output}/rejects/documents/", file=sys.stderr)
+        return 1
     return 0
 
 

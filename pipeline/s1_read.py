@@ -19,6 +19,8 @@ from schemas.records import SourceDocument, WorkUnit
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 SHARD_KEY = "<shard>"  # key of the rejection recorded when a shard breaks off mid-way
+READ_ERROR, PDF_TOO_LARGE, UNREADABLE_SHARD = "read_error", "pdf_too_large", "unreadable_shard"
+INPUT_UNREADABLE = (READ_ERROR, UNREADABLE_SHARD)  # the input itself could not be read (not its content)
 
 
 class InputError(ValueError):
@@ -124,10 +126,10 @@ def _iter_pdf_files(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocume
             with fsspec.open(url, "rb") as f:
                 data = f.read(max_pdf_bytes + 1)
         except OSError as exc:
-            yield (key, "read_error", f"{type(exc).__name__}: {exc}")
+            yield (key, READ_ERROR, f"{type(exc).__name__}: {exc}")
             continue
         if len(data) > max_pdf_bytes:
-            yield (key, "pdf_too_large", f"more than {max_pdf_bytes} bytes")
+            yield (key, PDF_TOO_LARGE, f"more than {max_pdf_bytes} bytes")
             continue
         yield SourceDocument(key=key, unit_id=unit.unit_id, origin=url, pdf=data, source_label=name)
 
@@ -178,9 +180,9 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         detail = f"{url}: {type(exc).__name__}: {exc}"
         if current is not None:
-            yield (current, "unreadable_shard", detail)
+            yield (current, UNREADABLE_SHARD, detail)
         # Samples after the break cannot be listed; the shard itself is recorded as rejected.
-        yield (SHARD_KEY, "unreadable_shard", detail)
+        yield (SHARD_KEY, UNREADABLE_SHARD, detail)
         return
     if current is not None:
         yield _finish_sample(unit, url, current, members, error)

@@ -85,6 +85,12 @@ def test_ray_job_submit_against_local_head(e2e_shard, tmp_path):
         assert summary["documents_read"] == 5
         assert summary["documents_read"] == summary["documents_written"] + summary["documents_rejected"]
         assert (out / "manifest.json").exists()
+        # Relative paths would resolve inside Ray's copy of the working dir: refused, the job fails.
+        relative = [*submit[:submit.index("--") + 1], "python", "pipeline/run.py", "data/sample/x.tar",
+                    "--output", "out/jobrel", "--no-progress"]
+        proc = subprocess.run(relative, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+        assert proc.returncode != 0 and "failed" in proc.stdout.lower(), (proc.stdout + proc.stderr)[-4000:]
+        assert "relative paths cannot be used in a Ray job" in proc.stdout + proc.stderr
     finally:
         _stop_cluster(temp_dir)
 
