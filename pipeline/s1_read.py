@@ -116,13 +116,30 @@ def iter_unit_documents(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDo
         yield from _iter_pdf_files(unit, max_pdf_bytes)
 
 
+def _file_key(url: str) -> str:
+    name = posixpath.basename(url)
+    return name[:-4] if name.lower().endswith(".pdf") else name
+
+
+def _read_capped(f, limit: int) -> bytes:
+    """At most limit + 1 bytes, read in blocks: `f.read(limit + 1)` allocates the whole buffer up front."""
+    blocks, size = [], 0
+    while size <= limit:
+        block = f.read(min(1 << 24, limit + 1 - size))
+        if not block:
+            break
+        blocks.append(block)
+        size += len(block)
+    return b"".join(blocks)
+
+
 def _iter_pdf_files(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | tuple[str, str, str]]:
     for url in unit.paths:
         name = posixpath.basename(url)
-        key = name[:-4] if name.lower().endswith(".pdf") else name
+        key = _file_key(url)
         try:
             with fsspec.open(url, "rb") as f:
-                data = f.read(max_pdf_bytes + 1)
+                data = _read_capped(f, max_pdf_bytes)
         except OSError as exc:
             yield (key, "read_error", f"{type(exc).__name__}: {exc}")
             continue
@@ -151,6 +168,19 @@ def _finish_sample(
     )
 
 
+TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError)
+
+
+def _tar_samples(tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, str, str]]:
+    """(member, key, ext) of the members that make up samples: `.pdf` and `.json` files."""
+    for member in tar:
+        if not member.isfile():
+            continue
+        key, ext = split_member_name(member.name)
+        if ext in ("pdf", "json"):
+            yield member, key, ext
+
+
 def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | tuple[str, str, str]]:
     (url,) = unit.paths
     current: str | None = None
@@ -158,12 +188,7 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
     error: tuple[str, str] | None = None
     try:
         with fsspec.open(url, "rb", compression="infer") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                key, ext = split_member_name(member.name)
-                if ext not in ("pdf", "json"):
-                    continue
+            for member, key, ext in _tar_samples(tar):
                 if key != current:
                     # webdataset keeps a sample's members adjacent: a new key closes the previous one.
                     if current is not None:
@@ -175,7 +200,7 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
                     continue
                 f = tar.extractfile(member)
                 members[ext] = f.read() if f else b""
-    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+    except TAR_ERRORS as exc:
         detail = f"{url}: {type(exc).__name__}: {exc}"
         if current is not None:
             yield (current, "unreadable_shard", detail)
@@ -184,6 +209,25 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
         return
     if current is not None:
         yield _finish_sample(unit, url, current, members, error)
+
+
+def unit_keys(unit: WorkUnit) -> list[str]:
+    """The keys `iter_unit_documents` yields, in order, from names alone: no PDF body is kept.
+
+    A tar shard that breaks off lists the keys before the break and SHARD_KEY, as the reader does.
+    """
+    if unit.kind == "pdf_group":
+        return [_file_key(url) for url in unit.paths]
+    (url,) = unit.paths
+    keys: list[str] = []
+    try:
+        with fsspec.open(url, "rb", compression="infer") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+            for _, key, _ in _tar_samples(tar):
+                if not keys or keys[-1] != key:
+                    keys.append(key)
+    except TAR_ERRORS:
+        keys.append(SHARD_KEY)
+    return keys
 
 
 def count_documents(unit: WorkUnit) -> int | None:
