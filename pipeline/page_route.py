@@ -54,3 +54,12 @@ def ocr_reason(text: str, layout: PageLayout, blank: bool) -> str | None:
     if layout.image_share >= IMAGE_DOMINANT_SHARE and layout.text_share < SMALL_TEXT_SHARE:
         return IMAGE_PAGE_LITTLE_TEXT
     return None
+
+
+def ocr_is_better(layer: str, ocr: str, reason: str) -> bool:
+    """Whether OCR's text replaces the layer's. A layer judged wrong (garbled) always gives way; a
+    layer that was only suspected of missing text (a formula over an image) is kept when OCR reads
+    less, so a page never ends with less text than its layer had."""
+    if reason == GARBLED:
+        return True
+    return visible_chars(ocr) >= visible_chars(layer)

@@ -21,7 +21,7 @@ from pipeline.extract_limits import (
 )
 from pipeline.page_ocr import ocr_image
 from pipeline.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
-from pipeline.page_route import ocr_reason, page_layout
+from pipeline.page_route import ocr_is_better, ocr_reason, page_layout
 from pipeline.page_text import (
     TEXTPAGE_FLAGS,
     pdfa_json_text,
@@ -79,7 +79,8 @@ def extract_page(page: pymupdf.Page, pdfa_json: dict | None, settings: ExtractSe
         reason = ocr_reason(text, page_layout(page, textpage), blank)
     if reason is not None:
         result = ocr_image(pixmap_to_pil(pix), timeout_s=settings.limits.timeout_s or 0)
-        text, source, confidence = result.text, "ocr", result.confidence
+        if ocr_is_better(text, result.text, reason):
+            text, source, confidence = result.text, "ocr", result.confidence
     if not text.strip():
         source = "none"
     return PageText(page.number, text, source, confidence, alt, reason, sources_disagree(own, pdfa)), image

@@ -163,3 +163,20 @@ def slow_page(strokes: int = 200_000) -> bytes:
     pdf.xref_set_key(content, "Filter", "/FlateDecode")  # update_stream drops /Filter
     pdf.xref_set_key(page.xref, "Contents", f"{content} 0 R")
     return pdf.tobytes()
+
+
+FORMULA = "a b 10-7 10-3 x = 4.2"
+
+
+def formula_over_image(formula: str = FORMULA) -> bytes:
+    """A page that is mostly a smooth picture (nothing for Tesseract to read) with a short formula in
+    its text layer, set too small for OCR at 150 dpi: the page is routed to OCR, which finds less."""
+    gradient = Image.linear_gradient("L").resize((400, 400))
+    buf = io.BytesIO()
+    gradient.save(buf, format="PNG")
+
+    def build(pdf):
+        page = pdf.new_page(width=612, height=792)
+        page.insert_image(pymupdf.Rect(36, 36, 576, 600), stream=buf.getvalue())
+        page.insert_text((72, 700), formula, fontsize=3, fontname="helv")
+    return _with_pages(build)
