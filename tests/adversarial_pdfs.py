@@ -180,3 +180,35 @@ def formula_over_image(formula: str = FORMULA) -> bytes:
         page.insert_image(pymupdf.Rect(36, 36, 576, 600), stream=buf.getvalue())
         page.insert_text((72, 700), formula, fontsize=3, fontname="helv")
     return _with_pages(build)
+
+
+def page_tree_cycle(first_text: str = KNOWN_TEXT) -> bytes:
+    """Two pages: page 0 intact, page 1's page-tree node lists itself as its only kid (MuPDF: "cycle in
+    page tree" when page 1 is loaded)."""
+    pdf = pymupdf.open()
+    pdf.new_page(width=612, height=792).insert_textbox(pymupdf.Rect(72, 72, 540, 720), first_text, fontsize=11)
+    pdf.new_page(width=612, height=792)
+    tree = int(pdf.xref_get_key(pdf.pdf_catalog(), "Pages")[1].split()[0])
+    node = pdf.get_new_xref()
+    pdf.update_object(node, f"<</Type/Pages/Kids[{node} 0 R]/Count 1/Parent {tree} 0 R>>")
+    pdf.xref_set_key(tree, "Kids", f"[{pdf.page_xref(0)} 0 R {node} 0 R]")
+    return pdf.tobytes()
+
+
+def malformed_encryption(length: bytes = b"") -> bytes:
+    """RC4-128 (R3) with the empty user password whose /Encrypt dictionary has a bad /Length: without
+    one MuPDF asks for a password, with /Length 129 it cannot open the file; qpdf opens both."""
+    import pikepdf
+
+    plain = born_digital()
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(plain)) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="owner", user="", R=3, metadata=False, aes=False),
+                 object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    data = out.getvalue()
+    start = data.index(b"/Filter /Standard")
+    end = data.index(b">>", start)
+    head, tail = data[start:end].split(b"/Length 128", 1)
+    patched = head + length + tail
+    # Same byte count, so the cross-reference offsets stay right.
+    return data[:start] + patched.ljust(end - start) + data[end:]

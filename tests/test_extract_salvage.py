@@ -3,13 +3,20 @@ document with a broken page, OCR for garbled layers in any script, files that qp
 
 from __future__ import annotations
 
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.extract_isolation import extract
 from pipeline.extract_limits import ExtractLimits
 from pipeline.page_route import IMAGE_PAGE_LITTLE_TEXT
+from pipeline.pdf_open import EncryptedPdf, open_pdf
 from pipeline.s2_extract import ExtractSettings, extract_document
-from schemas.records import ExtractedDocument, SourceDocument
+from pipeline.s6_write import UnitWriter
+from schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument
 from tests import adversarial_pdfs as adv
 
 WITH_OCR = ExtractSettings(ocr=True, limits=ExtractLimits(timeout_s=60))
+ISOLATED = ExtractSettings(ocr=False, limits=ExtractLimits(timeout_s=60, memory_mb=2048))
 
 
 def _doc(key: str, data: bytes) -> SourceDocument:
@@ -30,3 +37,44 @@ def test_scan_with_stamp_still_goes_to_ocr():
     result = extract_document(_doc("stamp", adv.scanned_with_stamp()), WITH_OCR)
     assert isinstance(result, ExtractedDocument)
     assert result.pages[0].source == "ocr" and "water" in result.pages[0].text
+
+
+def test_one_bad_page_costs_that_page_only(tmp_path):
+    result = extract_document(_doc("cycle", adv.page_tree_cycle()), ExtractSettings(ocr=False))
+    assert isinstance(result, ExtractedDocument), result
+    assert [p.index for p in result.pages] == [0] and len(result.images) == 1
+    assert "water treatment" in result.pages[0].text
+    assert result.lost_pages == [1] and "cycle in page tree" in result.lost_page_errors[0]
+    # The meta sidecar says which pages were lost; the summary counts them.
+    writer = UnitWriter(str(tmp_path), "salvage")
+    writer.add_finished(FinishedDocument(key="cycle", unit_id="salvage", document=result, kept=[], dropped=[],
+                                         chunks=[]))
+    writer.commit()
+    (meta,) = pq.read_table(tmp_path / "meta").to_pylist()
+    assert meta["lost_pages"] == [1] and "cycle" in meta["lost_page_errors"][0] and meta["repaired"] is False
+    assert writer.counts.pages_lost == 1
+
+
+@pytest.mark.parametrize("length,mupdf_reason", [(b"", "encrypted"), (b"/Length 129", "unreadable_pdf")])
+def test_file_qpdf_repairs_is_kept_and_marked(length, mupdf_reason):
+    data = adv.malformed_encryption(length)
+    assert isinstance(_open_reason(data), str) and _open_reason(data) == mupdf_reason  # MuPDF alone refuses
+    result = extract(_doc("badcrypt", data), ISOLATED)  # in the worker: under its deadline and memory cap
+    assert isinstance(result, ExtractedDocument), result
+    assert result.repaired and "water treatment" in result.pages[0].text
+
+
+def test_file_nothing_repairs_is_still_rejected():
+    result = extract(_doc("garbage", adv.garbage()), ISOLATED)
+    assert isinstance(result, RejectedDocument) and result.reason == "unreadable_pdf"
+    assert "qpdf repair" in result.error
+
+
+def _open_reason(data: bytes) -> str | None:
+    try:
+        open_pdf(data).close()
+    except EncryptedPdf:
+        return "encrypted"
+    except Exception:
+        return "unreadable_pdf"
+    return None
