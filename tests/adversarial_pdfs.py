@@ -212,3 +212,27 @@ def malformed_encryption(length: bytes = b"") -> bytes:
     patched = head + length + tail
     # Same byte count, so the cross-reference offsets stay right.
     return data[:start] + patched.ljust(end - start) + data[end:]
+
+
+# Oriya, Gurmukhi and Myanmar letters, as a broken ToUnicode map gave them for a page showing Arabic.
+SCRIPT_SOUP = "\u0b15\u0b16\u0a15\u0a16\u1000\u1001\u0b17\u0a17\u1002\u0b1c\u0a1c\u1010\u0b30\u0a30"
+
+
+def scan_with_script_soup_layer(text: str = KNOWN_TEXT) -> bytes:
+    """A scanned page whose invisible text layer decodes to script soup: Helvetica codes A, B, ... are
+    mapped by the font's ToUnicode CMap to letters of three unrelated scripts."""
+    pdf = pymupdf.open(stream=scanned(text), filetype="pdf")
+    page = pdf[0]
+    codes = "ABCDEFGHIJKLMN"
+    words = " ".join(codes[i % 14] + codes[(i * 7) % 14] + codes[(i * 3) % 14] for i in range(300))
+    page.insert_textbox(pymupdf.Rect(72, 72, 540, 720), words, fontsize=11, fontname="helv", render_mode=3)
+    font_xref = page.get_fonts()[0][0]
+    pairs = "".join(f"<{ord(c):02X}> <{ord(u):04X}>\n" for c, u in zip(codes, SCRIPT_SOUP, strict=True))
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Soup def /CMapType 2 def\n"
+            f"1 begincodespacerange <00> <FF> endcodespacerange\n{len(codes)} beginbfchar\n{pairs}endbfchar\n"
+            "endcmap CMapName currentdict /CMap defineresource pop end end")
+    stream = pdf.get_new_xref()
+    pdf.update_object(stream, "<<>>")
+    pdf.update_stream(stream, cmap.encode())
+    pdf.xref_set_key(font_xref, "ToUnicode", f"{stream} 0 R")
+    return pdf.tobytes()

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.extract_isolation import extract
 from pipeline.extract_limits import ExtractLimits
-from pipeline.page_route import IMAGE_PAGE_LITTLE_TEXT
+from pipeline.page_route import GARBLED, IMAGE_PAGE_LITTLE_TEXT
+from pipeline.page_text import is_garbled
 from pipeline.pdf_open import EncryptedPdf, open_pdf
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s6_write import UnitWriter
@@ -78,3 +79,29 @@ def _open_reason(data: bytes) -> str | None:
     except Exception:
         return "unreadable_pdf"
     return None
+
+
+def test_script_soup_layer_goes_to_ocr():
+    data = adv.scan_with_script_soup_layer()
+    layer = open_pdf(data)[0].get_text()
+    assert {"\u0b15", "\u0a15", "\u1000"} <= set(layer)  # the layer really is the soup
+    result = extract_document(_doc("soup", data), WITH_OCR)
+    assert isinstance(result, ExtractedDocument), result
+    (page,) = result.pages
+    assert page.ocr_reason == GARBLED and page.source == "ocr"
+    assert "water treatment" in page.text  # Tesseract reads what the page shows
+
+
+@pytest.mark.parametrize("text,garbled", [
+    (adv.KNOWN_TEXT, False),
+    ("Die Wasseraufbereitung im Norden wurde 2023 erneuert; η = 0.92, λ = 1.5 µm, Δp = 3 bar.", False),
+    ("東京の浄水場は2023年に改修されました。カタカナとひらがなと漢字の文です。", False),
+    ("مرحبا بكم في محطة معالجة المياه الجديدة in the northern district 2023", False),
+    ("Клиент получил отчёт о работе станции водоочистки за 2023 год", False),
+    ("\u062d\u064e\u0628\u064a\u0628\u064a habibi\x03\u03f2\u0392\u03f4\u0392 \u02f4\u062d\u064e\u0628\u064a\u0628\u064a",
+     False),  # 015-arabic/habibi.pdf: one stray control character and Greek in a good layer
+    (adv.KNOWN_TEXT[:200] + "\x03\x07\x02\x01\x04\x05", True),  # control characters
+    (adv.SCRIPT_SOUP * 3 + " habibi", True),
+])
+def test_garbled_text_detection(text, garbled):
+    assert is_garbled(text) is garbled
