@@ -16,6 +16,7 @@ import pikepdf
 import pymupdf
 
 _OBJ_HEADER = re.compile(rb"(\d+)\s+0\s+obj\b")
+_STREAM_REPR = re.compile(r"(stream )?<_io\.BytesIO object at 0x[0-9a-f]+>")
 
 
 class EncryptedPdf(Exception):
@@ -86,5 +87,7 @@ def repair_with_qpdf(data: bytes) -> tuple[bytes | None, str]:
             out = io.BytesIO()
             pdf.save(out, encryption=False)
     except Exception as exc:  # pikepdf raises PdfError, PasswordError and others on hostile files
-        return None, f"{type(exc).__name__}: {exc}"
+        # qpdf names the stream by its repr ("<_io.BytesIO object at 0x...>"): dropped, so the rejects
+        # (and their hashes in the manifest) are the same in every run.
+        return None, f"{type(exc).__name__}: {_STREAM_REPR.sub('the file', str(exc))}"
     return out.getvalue(), ""

@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 import time
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,8 @@ from pipeline.config import RunConfig, add_run_arguments, config_from_args  # no
 from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
 from pipeline.prompt_templates import load_templates  # noqa: E402
 from pipeline.record_rows import UnitEnd, from_row, to_row  # noqa: E402
-from pipeline.run_summary import build_summary, write_json  # noqa: E402
+from pipeline.run_progress import RequestProgress  # noqa: E402
+from pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
 from pipeline.s1_read import count_documents, discover_units  # noqa: E402
 from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit  # noqa: E402
 from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
@@ -36,12 +39,18 @@ def _init_ray(config: RunConfig) -> None:
 
     if ray.is_initialized():
         return
+    # Ray's INFO lines and warnings are in its log folder anyway; in the terminal they bury the progress bar.
+    level = logging.INFO if config.verbose else logging.ERROR
+    if not config.verbose:
+        warnings.filterwarnings("ignore", module=r"ray(\.|$)")
     if os.environ.get("RAY_ADDRESS"):
-        ray.init(log_to_driver=False)  # inside `ray job submit`: the job's runtime env is already set
+        # inside `ray job submit`: the job's runtime env is already set
+        ray.init(log_to_driver=False, logging_level=level)
     else:
         # A local instance: the object store is capped so memory stays bounded whatever the corpus.
         ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
-                 include_dashboard=False, object_store_memory=config.object_store_memory)
+                 include_dashboard=False, object_store_memory=config.object_store_memory, logging_level=level)
+    logging.getLogger("ray").setLevel(level)  # Ray Data's driver-side loggers too
 
 
 def _progress(total: int | None, enabled: bool):
@@ -50,14 +59,15 @@ def _progress(total: int | None, enabled: bool):
     return tqdm(total=total, unit="doc", desc="documents", disable=not enabled, dynamic_ncols=True)
 
 
-def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
-    """Run every pending unit through the Ray Data pipeline and write it."""
+def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
+    """Run every pending unit through the Ray Data pipeline and write it; returns how many were pending."""
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
     from pipeline.ray_stages import (
         ExtractPages,
         GenerateAndFilter,
+        cache_path,
         extract_pool,
         extract_settings,
         generate_concurrency,
@@ -71,7 +81,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     for unit in pending:
         remove_partial_unit(config.output, unit.unit_id)
     if not pending:
-        return
+        return 0
     _init_ray(config)
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True  # each unit's records arrive together, in input order
@@ -107,7 +117,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         finish = from_row
 
     writer: UnitWriter | None = None
-    with _progress(total, config.progress) as bar:
+    with _progress(total, config.progress) as bar, RequestProgress(cache_path(config), bar):
         for row in ds.iter_rows():
             record = finish(row)
             if record is None:  # ray-vllm: a chunk answer of a document not complete yet
@@ -127,10 +137,12 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
             bar.update(1)
     if writer is not None:  # a stream that ended without its UnitEnd: leave the unit to be redone
         writer.abort()
+    return len(pending)
 
 
 def run(config: RunConfig) -> dict:
     started = time.time()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     templates = load_templates(config.prompts_dir)  # fail fast on a broken template
     server = None
     endpoints, model = list(config.endpoints), config.model
@@ -140,13 +152,15 @@ def run(config: RunConfig) -> dict:
                                     prompt_cache=config.embedded_prompt_cache).start()
             endpoints, model = [server.base_url], model or server.model_name
             log.info("embedded llama.cpp server at %s (%s)", server.base_url, server.model_name)
-        execute(config, endpoints, model)
+        processed = execute(config, endpoints, model)
     finally:
         if server is not None:
             server.stop()
     units = discover_units(config.inputs, config.pdfs_per_unit)
+    this_run = {"started_at": started_at, "wall_time_s": round(time.time() - started, 3),
+                "units_processed": processed}
     extra = {
-        "wall_time_s": round(time.time() - started, 3),
+        **run_timings(config.output, this_run),
         "model": model,
         "endpoints": "embedded" if server is not None else endpoints,
         "templates": [t.name for t in templates],
@@ -171,7 +185,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     print(
         f"documents read {summary['documents_read']}, written {summary['documents_written']}, "
         f"rejected {summary['documents_rejected']}; pairs kept {summary['pairs_kept']} of "
-        f"{summary['pairs_generated']}; {summary['wall_time_s']}s -> {config.output}"
+        f"{summary['pairs_generated']}; {summary['runs'][-1]['wall_time_s']}s -> {config.output}"
     )
     return 0
 

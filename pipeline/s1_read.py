@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import fsspec
 
+from schemas import reject_reasons as reasons
 from schemas.records import SourceDocument, WorkUnit
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
@@ -141,10 +142,10 @@ def _iter_pdf_files(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocume
             with fsspec.open(url, "rb") as f:
                 data = _read_capped(f, max_pdf_bytes)
         except OSError as exc:
-            yield (key, "read_error", f"{type(exc).__name__}: {exc}")
+            yield (key, reasons.READ_ERROR, f"{type(exc).__name__}: {exc}")
             continue
         if len(data) > max_pdf_bytes:
-            yield (key, "pdf_too_large", f"more than {max_pdf_bytes} bytes")
+            yield (key, reasons.PDF_TOO_LARGE, f"more than {max_pdf_bytes} bytes")
             continue
         yield SourceDocument(key=key, unit_id=unit.unit_id, origin=url, pdf=data, source_label=name)
 
@@ -155,13 +156,13 @@ def _finish_sample(
     if error is not None:
         return (key, *error)
     if "pdf" not in members:
-        return (key, "missing_pdf", f"tar members for key {key!r} have no .pdf: {sorted(members)}")
+        return (key, reasons.MISSING_PDF, f"tar members for key {key!r} have no .pdf: {sorted(members)}")
     pdfa_json = None
     if "json" in members:
         try:
             pdfa_json = json.loads(members["json"])
         except ValueError as exc:
-            return (key, "bad_json", f"{key}.json: {exc}")
+            return (key, reasons.BAD_JSON, f"{key}.json: {exc}")
     return SourceDocument(
         key=key, unit_id=unit.unit_id, origin=url, pdf=members["pdf"], pdfa_json=pdfa_json,
         source_label=f"PDFA key: {key}",
@@ -196,16 +197,16 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
                     current, members, error = key, {}, None
                 limit = max_pdf_bytes if ext == "pdf" else max_pdf_bytes * 4
                 if member.size > limit:
-                    error = ("pdf_too_large", f"{member.name}: {member.size} bytes > {limit}")
+                    error = (reasons.PDF_TOO_LARGE, f"{member.name}: {member.size} bytes > {limit}")
                     continue
                 f = tar.extractfile(member)
                 members[ext] = f.read() if f else b""
     except TAR_ERRORS as exc:
         detail = f"{url}: {type(exc).__name__}: {exc}"
         if current is not None:
-            yield (current, "unreadable_shard", detail)
+            yield (current, reasons.UNREADABLE_SHARD, detail)
         # Samples after the break cannot be listed; the shard itself is recorded as rejected.
-        yield (SHARD_KEY, "unreadable_shard", detail)
+        yield (SHARD_KEY, reasons.UNREADABLE_SHARD, detail)
         return
     if current is not None:
         yield _finish_sample(unit, url, current, members, error)

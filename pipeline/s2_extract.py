@@ -31,6 +31,7 @@ from pipeline.page_text import (
     visible_chars,
 )
 from pipeline.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
+from schemas import reject_reasons as reasons
 from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF warnings go to our rejects, not to stderr
@@ -95,9 +96,9 @@ def _open(doc: SourceDocument) -> tuple[pymupdf.Document, bool] | RejectedDocume
     try:
         return open_pdf(doc.pdf), False
     except EncryptedPdf as exc:
-        reason, error = "encrypted", str(exc)
+        reason, error = reasons.ENCRYPTED, str(exc)
     except Exception as exc:  # MuPDF raises many types for broken files
-        reason, error = "unreadable_pdf", f"{type(exc).__name__}: {exc}"
+        reason, error = reasons.UNREADABLE_PDF, f"{type(exc).__name__}: {exc}"
     # One repair pass through qpdf, in this same process: the same deadline and memory cap apply.
     repaired, repair_error = repair_with_qpdf(doc.pdf)
     if repaired is not None:
@@ -118,7 +119,7 @@ def extract_document(doc: SourceDocument, settings: ExtractSettings) -> Extracte
     lost: dict[int, str] = {}  # page index -> why it could not be read
     with pdf:
         if pdf.page_count == 0:
-            return _reject(doc, "no_pages", "the PDF has zero pages")
+            return _reject(doc, reasons.NO_PAGES, "the PDF has zero pages")
         try:
             check_page_count(pdf.page_count, settings.max_pages)
         except LimitExceeded as exc:
@@ -137,9 +138,9 @@ def extract_document(doc: SourceDocument, settings: ExtractSettings) -> Extracte
             pages.append(page_text)
             images.append(image)
     if not pages:
-        return _reject(doc, "page_error", "; ".join(f"page {i}: {e}" for i, e in lost.items()))
+        return _reject(doc, reasons.PAGE_ERROR, "; ".join(f"page {i}: {e}" for i, e in lost.items()))
     if not any(p.text.strip() for p in pages):
-        return _reject(doc, "no_text", "no page has text, even after OCR")
+        return _reject(doc, reasons.NO_TEXT, "no page has text, even after OCR")
     return ExtractedDocument(
         key=doc.key, unit_id=doc.unit_id, origin=doc.origin, source_label=doc.source_label,
         pages=pages, images=images, image_format=settings.render.image_format,

@@ -124,5 +124,10 @@ class UnitCounts:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+# Counts that depend on what one invocation sent (the request cache answers the rest), not on the output's
+# content: they stay out of manifest.json so that two runs with the same output have the same manifest.
+INVOCATION_COUNTS = frozenset({"requests", "requests_cached"})
+
+
 def bump(counter: dict[str, int], key: str, n: int = 1) -> None:
     counter[key] = counter.get(key, 0) + n

@@ -68,7 +68,7 @@ def test_file_qpdf_repairs_is_kept_and_marked(length, mupdf_reason):
 def test_file_nothing_repairs_is_still_rejected():
     result = extract(_doc("garbage", adv.garbage()), ISOLATED)
     assert isinstance(result, RejectedDocument) and result.reason == "unreadable_pdf"
-    assert "qpdf repair" in result.error
+    assert "qpdf repair" in result.error and " at 0x" not in result.error  # the same text in every run
 
 
 def _open_reason(data: bytes) -> str | None:

@@ -1,7 +1,9 @@
-"""`docmatix verify` on folder and tar inputs: every document accounted for, from names alone."""
+"""What a run leaves behind: `docmatix verify` on folder and tar outputs (every document accounted for,
+from names alone), a manifest that depends on content only, and timings kept per invocation."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -81,3 +83,30 @@ def test_unit_keys_match_the_reader(tmp_path, outputs):
         for unit in s1_read.discover_units([str(spec)], pdfs_per_unit=2):
             read = [d[0] if isinstance(d, tuple) else d.key for d in s1_read.iter_unit_documents(unit, 10**8)]
             assert s1_read.unit_keys(unit) == read
+
+
+def test_manifest_is_content_only_and_a_noop_resume_keeps_timings(outputs, tmp_path):
+    first = outputs["folder"]
+    folder = first.parent / "pdfs"
+    copy = tmp_path / "copy"
+    (copy / "_cache").mkdir(parents=True)
+    for path in (first / "_cache").glob("requests.sqlite*"):  # same answers, all from the cache this time
+        shutil.copy(path, copy / "_cache" / path.name)
+    resumed = tmp_path / "resumed"
+    shutil.copytree(first, resumed)
+    before = json.loads((resumed / "summary.json").read_text())
+    with FakeServer() as server:
+        _run([folder], copy, server.base_url)
+        _run([folder], resumed, server.base_url)  # nothing left to do
+        assert server.stats()["chat_requests"] == 0
+    cached = json.loads((copy / "summary.json").read_text())
+    assert cached["requests_cached"] > 0 and before["requests_cached"] == 0  # the runs really differ ...
+    assert (copy / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()  # ... their output not
+
+    after = json.loads((resumed / "summary.json").read_text())
+    assert (resumed / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()
+    assert after["wall_time_s"] == before["wall_time_s"] == before["runs"][0]["wall_time_s"]
+    assert [r["units_processed"] for r in after["runs"]] == [2, 0]
+    assert after["runs"][0] == before["runs"][0]
+    assert {k: after[k] for k in ("documents_read", "requests", "pages")} == \
+        {k: before[k] for k in ("documents_read", "requests", "pages")}
