@@ -32,6 +32,7 @@ from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
 
 log = logging.getLogger("docmatix")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
+logging.getLogger("pikepdf").setLevel(logging.WARNING)  # an INFO line when imported (pipeline/pdf_open.py)
 
 
 def _init_ray(config: RunConfig) -> None:
@@ -50,7 +51,8 @@ def _init_ray(config: RunConfig) -> None:
         # A local instance: the object store is capped so memory stays bounded whatever the corpus.
         ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
                  include_dashboard=False, object_store_memory=config.object_store_memory, logging_level=level)
-    logging.getLogger("ray").setLevel(level)  # Ray Data's driver-side loggers too
+    for name in ("ray", "ray.data"):  # Ray Data configures its own logger ("ray.data") at import
+        logging.getLogger(name).setLevel(level)
 
 
 def _progress(total: int | None, enabled: bool):
