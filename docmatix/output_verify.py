@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import fsspec
 import pyarrow.parquet as pq
 
-from pipeline.s1_read import SHARD_KEY, discover_units, iter_unit_documents
+from pipeline.s1_read import SHARD_KEY, discover_units, unit_keys
 from pipeline.s6_write import file_sha256
 
 
@@ -37,14 +37,8 @@ def _keys(fs: fsspec.AbstractFileSystem, path: str, column: str = "key") -> list
 
 
 def _input_keys(inputs: list[str], pdfs_per_unit: int) -> dict[str, list[str]]:
-    """unit_id -> document keys, read from the inputs themselves (large PDFs are not loaded)."""
-    keys = {}
-    for unit in discover_units(inputs, pdfs_per_unit):
-        keys[unit.unit_id] = [
-            item[0] if isinstance(item, tuple) else item.key
-            for item in iter_unit_documents(unit, max_pdf_bytes=1 << 40)
-        ]
-    return keys
+    """unit_id -> document keys, from file and tar member names (no PDF body is read)."""
+    return {unit.unit_id: unit_keys(unit) for unit in discover_units(inputs, pdfs_per_unit)}
 
 
 def verify_output(output: str, check_inputs: bool = True) -> VerifyReport:

@@ -74,6 +74,7 @@ class RunConfig:
     extract_concurrency: int | None = None  # extraction actors (default: grow with the cluster's CPUs)
     read_concurrency: int | None = None  # shards read at once (default: one per 16 extraction workers)
     progress: bool = True
+    verbose: bool = False  # Ray's INFO lines and warnings in the terminal (else only in Ray's log folder)
     object_store_memory: int | None = None  # bytes, local Ray only (default: Ray's 30% of RAM)
 
     def to_json(self) -> dict:
@@ -159,6 +160,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                    help="input shards read at once (default: one per 16 extraction actors, or per 16 "
                         "cluster CPUs at start; set it on an autoscaling cluster)")
     g.add_argument("--no-progress", dest="progress", action="store_false")
+    g.add_argument("--verbose", action="store_true",
+                   help="show Ray's INFO lines and warnings (always in Ray's log folder, /tmp/ray/session_latest)")
     g.add_argument("--object-store-memory", type=int, default=None,
                    help="bytes of Ray object store when Ray is started locally (bounds memory)")
 

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 import pymupdf
 
-# Reject reasons, one per limit (stage "extract").
-TOO_MANY_PAGES = "too_many_pages"
-PAGE_TOO_LARGE = "page_too_large"
-IMAGE_TOO_LARGE = "image_too_large"
-TIMEOUT = "timeout"
-OUT_OF_MEMORY = "out_of_memory"
-WORKER_CRASHED = "worker_crashed"
+# Reject reasons, one per limit (stage "extract"), re-exported for the extraction modules.
+from schemas.reject_reasons import (  # noqa: F401
+    IMAGE_TOO_LARGE,
+    OUT_OF_MEMORY,
+    PAGE_TOO_LARGE,
+    TIMEOUT,
+    TOO_MANY_PAGES,
+    WORKER_CRASHED,
+)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Per-page routing: keep the text we have, or send the rendered page to OCR, and why.
 
 OCR costs ~1 s a page against ~1 ms for a text layer, so a page goes to OCR only when its text cannot
-be right: there is none on a page that shows something, it is mostly replacement/private-use glyphs,
+be right: there is none on a page that shows something, it is garbled (mostly replacement/private-use
+glyphs, control characters, or letters of unrelated scripts),
 or it covers a small part of a page that is mostly image (a scan with a stamped header, say). Pages
 with a little text and no large image (a title page, a form) keep their text layer.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from pipeline.page_text import MAX_BAD_GLYPH_SHARE, bad_glyph_share, visible_chars
+from pipeline.page_text import is_garbled, visible_chars
 
 # A page is "mostly image" when images cover at least this share of it ...
 IMAGE_DOMINANT_SHARE = 0.5
@@ -49,8 +50,17 @@ def ocr_reason(text: str, layout: PageLayout, blank: bool) -> str | None:
         return None
     if visible_chars(text) == 0:
         return NO_TEXT
-    if bad_glyph_share(text) > MAX_BAD_GLYPH_SHARE:
+    if is_garbled(text):
         return GARBLED
     if layout.image_share >= IMAGE_DOMINANT_SHARE and layout.text_share < SMALL_TEXT_SHARE:
         return IMAGE_PAGE_LITTLE_TEXT
     return None
+
+
+def ocr_is_better(layer: str, ocr: str, reason: str) -> bool:
+    """Whether OCR's text replaces the layer's. A layer judged wrong (garbled) always gives way; a
+    layer that was only suspected of missing text (a formula over an image) is kept when OCR reads
+    less, so a page never ends with less text than its layer had."""
+    if reason == GARBLED:
+        return True
+    return visible_chars(ocr) >= visible_chars(layer)

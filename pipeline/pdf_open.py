@@ -3,16 +3,20 @@
 MuPDF repairs a broken cross-reference table by scanning the file, but when the page tree itself is
 damaged (e.g. the /Pages object was overwritten) the repaired document has zero pages although intact
 /Type /Page objects are still there. `recover_orphan_pages` links those into a new page tree so the
-readable pages are not lost.
+readable pages are not lost. `repair_with_qpdf` rewrites a file MuPDF refuses (a malformed encryption
+dictionary, say) through qpdf, which is more lenient, with the empty user password.
 """
 
 from __future__ import annotations
 
+import io
 import re
 
+import pikepdf
 import pymupdf
 
 _OBJ_HEADER = re.compile(rb"(\d+)\s+0\s+obj\b")
+_STREAM_REPR = re.compile(r"(stream )?<_io\.BytesIO object at 0x[0-9a-f]+>")
 
 
 class EncryptedPdf(Exception):
@@ -74,3 +78,16 @@ def recover_orphan_pages(pdf: pymupdf.Document, data: bytes) -> pymupdf.Document
         repaired.close()
         return None
     return repaired
+
+
+def repair_with_qpdf(data: bytes) -> tuple[bytes | None, str]:
+    """The file rewritten by qpdf, decrypted with the empty user password; (None, why) when qpdf fails too."""
+    try:
+        with pikepdf.open(io.BytesIO(data), password="") as pdf:
+            out = io.BytesIO()
+            pdf.save(out, encryption=False)
+    except Exception as exc:  # pikepdf raises PdfError, PasswordError and others on hostile files
+        # qpdf names the stream by its repr ("<_io.BytesIO object at 0x...>"): dropped, so the rejects
+        # (and their hashes in the manifest) are the same in every run.
+        return None, f"{type(exc).__name__}: {_STREAM_REPR.sub('the file', str(exc))}"
+    return out.getvalue(), ""

@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 import time
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +25,16 @@ from pipeline.config import RunConfig, add_run_arguments, config_from_args  # no
 from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
 from pipeline.prompt_templates import load_templates  # noqa: E402
 from pipeline.record_rows import UnitEnd, from_row, to_row  # noqa: E402
-from pipeline.run_summary import build_summary, write_json  # noqa: E402
-from pipeline.s1_read import INPUT_UNREADABLE, count_documents, discover_units  # noqa: E402
+from pipeline.run_progress import RequestProgress  # noqa: E402
+from pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
+from pipeline.s1_read import count_documents, discover_units  # noqa: E402
 from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit  # noqa: E402
 from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
+from schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
 
 log = logging.getLogger("docmatix")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
+logging.getLogger("pikepdf").setLevel(logging.WARNING)  # an INFO line when imported (pipeline/pdf_open.py)
 
 
 def _init_ray(config: RunConfig) -> None:
@@ -37,12 +42,19 @@ def _init_ray(config: RunConfig) -> None:
 
     if ray.is_initialized():
         return
+    # Ray's INFO lines and warnings are in its log folder anyway; in the terminal they bury the progress bar.
+    level = logging.INFO if config.verbose else logging.ERROR
+    if not config.verbose:
+        warnings.filterwarnings("ignore", module=r"ray(\.|$)")
     if os.environ.get("RAY_ADDRESS"):
-        ray.init(log_to_driver=False)  # inside `ray job submit`: the job's runtime env is already set
+        # inside `ray job submit`: the job's runtime env is already set
+        ray.init(log_to_driver=False, logging_level=level)
     else:
         # A local instance: the object store is capped so memory stays bounded whatever the corpus.
         ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
-                 include_dashboard=False, object_store_memory=config.object_store_memory)
+                 include_dashboard=False, object_store_memory=config.object_store_memory, logging_level=level)
+    for name in ("ray", "ray.data"):  # Ray Data configures its own logger ("ray.data") at import
+        logging.getLogger(name).setLevel(level)
 
 
 def _progress(total: int | None, enabled: bool):
@@ -51,14 +63,15 @@ def _progress(total: int | None, enabled: bool):
     return tqdm(total=total, unit="doc", desc="documents", disable=not enabled, dynamic_ncols=True)
 
 
-def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
-    """Run every pending unit through the Ray Data pipeline and write it."""
+def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
+    """Run every pending unit through the Ray Data pipeline and write it; returns how many were pending."""
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
     from pipeline.ray_stages import (
         ExtractPages,
         GenerateAndFilter,
+        cache_path,
         extract_pool,
         extract_settings,
         generate_concurrency,
@@ -72,7 +85,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
     for unit in pending:
         remove_partial_unit(config.output, unit.unit_id)
     if not pending:
-        return
+        return 0
     _init_ray(config)
     if sum(1 for node in ray.nodes() if node["Alive"]) > 1:
         check_portable_paths(list(config.inputs), config.output, "a multi-node Ray cluster")
@@ -110,7 +123,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
         finish = from_row
 
     writer: UnitWriter | None = None
-    with _progress(total, config.progress) as bar:
+    with _progress(total, config.progress) as bar, RequestProgress(cache_path(config), bar):
         for row in ds.iter_rows():
             record = finish(row)
             if record is None:  # ray-vllm: a chunk answer of a document not complete yet
@@ -130,10 +143,12 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
             bar.update(1)
     if writer is not None:  # a stream that ended without its UnitEnd: leave the unit to be redone
         writer.abort()
+    return len(pending)
 
 
 def run(config: RunConfig) -> dict:
     started = time.time()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     templates = load_templates(config.prompts_dir)  # fail fast on a broken template
     server = None
     endpoints, model = list(config.endpoints), config.model
@@ -143,13 +158,15 @@ def run(config: RunConfig) -> dict:
                                     prompt_cache=config.embedded_prompt_cache).start()
             endpoints, model = [server.base_url], model or server.model_name
             log.info("embedded llama.cpp server at %s (%s)", server.base_url, server.model_name)
-        execute(config, endpoints, model)
+        processed = execute(config, endpoints, model)
     finally:
         if server is not None:
             server.stop()
     units = discover_units(config.inputs, config.pdfs_per_unit)
+    this_run = {"started_at": started_at, "wall_time_s": round(time.time() - started, 3),
+                "units_processed": processed}
     extra = {
-        "wall_time_s": round(time.time() - started, 3),
+        **run_timings(config.output, this_run),
         "model": model,
         "endpoints": "embedded" if server is not None else endpoints,
         "templates": [t.name for t in templates],
@@ -180,7 +197,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     print(
         f"documents read {summary['documents_read']}, written {summary['documents_written']}, "
         f"rejected {summary['documents_rejected']}; pairs kept {summary['pairs_kept']} of "
-        f"{summary['pairs_generated']}; {summary['wall_time_s']}s -> {config.output}"
+        f"{summary['pairs_generated']}; {summary['runs'][-1]['wall_time_s']}s -> {config.output}"
     )
     if summary["documents_written"] == 0 and summary["documents_read"] > 0 and summary["documents_read"] == sum(
             summary["documents_rejected_by_reason"].get(r, 0) for r in INPUT_UNREADABLE):

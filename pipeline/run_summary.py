@@ -1,4 +1,10 @@
-"""The run summary (summary.json) and manifest (manifest.json), built from the units' done markers."""
+"""The run summary (summary.json) and manifest (manifest.json), built from the units' done markers.
+
+The manifest holds content only (files, hashes, counts that do not depend on the request cache), so two
+runs that write the same output write the same manifest. Timings are per invocation: the summary's
+`runs` list gains one entry per `docmatix run`, and `wall_time_s` sums the invocations that did work,
+so a resume with nothing left to do keeps the first run's figures.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import asdict
 import fsspec
 
 from pipeline.s6_write import read_done_markers
-from schemas.output import UnitCounts
+from schemas.output import INVOCATION_COUNTS, UnitCounts
 
 
 def build_summary(output: str, unit_ids: list[str], extra: dict) -> tuple[dict, dict]:
@@ -22,10 +28,27 @@ def build_summary(output: str, unit_ids: list[str], extra: dict) -> tuple[dict, 
             continue
         counts = UnitCounts.from_dict(marker["counts"])
         totals.add(counts)
-        units[unit_id] = {"counts": marker["counts"], "files": marker["files"]}
+        content_counts = {k: v for k, v in marker["counts"].items() if k not in INVOCATION_COUNTS}
+        units[unit_id] = {"counts": content_counts, "files": marker["files"]}
     summary = {**asdict(totals), "units_total": len(unit_ids), "units_done": len(units), **extra}
     manifest = {"units": units}
     return summary, manifest
+
+
+def run_timings(output: str, this_run: dict) -> dict:
+    """`runs` (every invocation so far, this one last) and `wall_time_s` (the ones that processed units)."""
+    fs, root = fsspec.core.url_to_fs(output)
+    path = posixpath.join(root, "summary.json")
+    runs: list[dict] = []
+    if fs.exists(path):
+        with fs.open(path) as f:
+            previous = json.load(f)
+        # A summary written before `runs` existed counts as one invocation that did the work.
+        runs = previous.get("runs") or [{"wall_time_s": previous.get("wall_time_s", 0.0),
+                                         "units_processed": previous.get("units_done", 0)}]
+    runs.append(this_run)
+    working = [r["wall_time_s"] for r in runs if r.get("units_processed")]
+    return {"runs": runs, "wall_time_s": round(sum(working), 3)}
 
 
 def write_json(output: str, name: str, data: dict) -> None:

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 
 import fsspec
 
+from schemas import reject_reasons as reasons
 from schemas.records import SourceDocument, WorkUnit
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 SHARD_KEY = "<shard>"  # key of the rejection recorded when a shard breaks off mid-way
-READ_ERROR, PDF_TOO_LARGE, UNREADABLE_SHARD = "read_error", "pdf_too_large", "unreadable_shard"
-INPUT_UNREADABLE = (READ_ERROR, UNREADABLE_SHARD)  # the input itself could not be read (not its content)
 
 
 class InputError(ValueError):
@@ -118,18 +117,35 @@ def iter_unit_documents(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDo
         yield from _iter_pdf_files(unit, max_pdf_bytes)
 
 
+def _file_key(url: str) -> str:
+    name = posixpath.basename(url)
+    return name[:-4] if name.lower().endswith(".pdf") else name
+
+
+def _read_capped(f, limit: int) -> bytes:
+    """At most limit + 1 bytes, read in blocks: `f.read(limit + 1)` allocates the whole buffer up front."""
+    blocks, size = [], 0
+    while size <= limit:
+        block = f.read(min(1 << 24, limit + 1 - size))
+        if not block:
+            break
+        blocks.append(block)
+        size += len(block)
+    return b"".join(blocks)
+
+
 def _iter_pdf_files(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | tuple[str, str, str]]:
     for url in unit.paths:
         name = posixpath.basename(url)
-        key = name[:-4] if name.lower().endswith(".pdf") else name
+        key = _file_key(url)
         try:
             with fsspec.open(url, "rb") as f:
-                data = f.read(max_pdf_bytes + 1)
+                data = _read_capped(f, max_pdf_bytes)
         except OSError as exc:
-            yield (key, READ_ERROR, f"{type(exc).__name__}: {exc}")
+            yield (key, reasons.READ_ERROR, f"{type(exc).__name__}: {exc}")
             continue
         if len(data) > max_pdf_bytes:
-            yield (key, PDF_TOO_LARGE, f"more than {max_pdf_bytes} bytes")
+            yield (key, reasons.PDF_TOO_LARGE, f"more than {max_pdf_bytes} bytes")
             continue
         yield SourceDocument(key=key, unit_id=unit.unit_id, origin=url, pdf=data, source_label=name)
 
@@ -140,17 +156,30 @@ def _finish_sample(
     if error is not None:
         return (key, *error)
     if "pdf" not in members:
-        return (key, "missing_pdf", f"tar members for key {key!r} have no .pdf: {sorted(members)}")
+        return (key, reasons.MISSING_PDF, f"tar members for key {key!r} have no .pdf: {sorted(members)}")
     pdfa_json = None
     if "json" in members:
         try:
             pdfa_json = json.loads(members["json"])
         except ValueError as exc:
-            return (key, "bad_json", f"{key}.json: {exc}")
+            return (key, reasons.BAD_JSON, f"{key}.json: {exc}")
     return SourceDocument(
         key=key, unit_id=unit.unit_id, origin=url, pdf=members["pdf"], pdfa_json=pdfa_json,
         source_label=f"PDFA key: {key}",
     )
+
+
+TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError)
+
+
+def _tar_samples(tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, str, str]]:
+    """(member, key, ext) of the members that make up samples: `.pdf` and `.json` files."""
+    for member in tar:
+        if not member.isfile():
+            continue
+        key, ext = split_member_name(member.name)
+        if ext in ("pdf", "json"):
+            yield member, key, ext
 
 
 def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | tuple[str, str, str]]:
@@ -160,12 +189,7 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
     error: tuple[str, str] | None = None
     try:
         with fsspec.open(url, "rb", compression="infer") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                key, ext = split_member_name(member.name)
-                if ext not in ("pdf", "json"):
-                    continue
+            for member, key, ext in _tar_samples(tar):
                 if key != current:
                     # webdataset keeps a sample's members adjacent: a new key closes the previous one.
                     if current is not None:
@@ -173,19 +197,38 @@ def _iter_tar(unit: WorkUnit, max_pdf_bytes: int) -> Iterator[SourceDocument | t
                     current, members, error = key, {}, None
                 limit = max_pdf_bytes if ext == "pdf" else max_pdf_bytes * 4
                 if member.size > limit:
-                    error = ("pdf_too_large", f"{member.name}: {member.size} bytes > {limit}")
+                    error = (reasons.PDF_TOO_LARGE, f"{member.name}: {member.size} bytes > {limit}")
                     continue
                 f = tar.extractfile(member)
                 members[ext] = f.read() if f else b""
-    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+    except TAR_ERRORS as exc:
         detail = f"{url}: {type(exc).__name__}: {exc}"
         if current is not None:
-            yield (current, UNREADABLE_SHARD, detail)
+            yield (current, reasons.UNREADABLE_SHARD, detail)
         # Samples after the break cannot be listed; the shard itself is recorded as rejected.
-        yield (SHARD_KEY, UNREADABLE_SHARD, detail)
+        yield (SHARD_KEY, reasons.UNREADABLE_SHARD, detail)
         return
     if current is not None:
         yield _finish_sample(unit, url, current, members, error)
+
+
+def unit_keys(unit: WorkUnit) -> list[str]:
+    """The keys `iter_unit_documents` yields, in order, from names alone: no PDF body is kept.
+
+    A tar shard that breaks off lists the keys before the break and SHARD_KEY, as the reader does.
+    """
+    if unit.kind == "pdf_group":
+        return [_file_key(url) for url in unit.paths]
+    (url,) = unit.paths
+    keys: list[str] = []
+    try:
+        with fsspec.open(url, "rb", compression="infer") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+            for _, key, _ in _tar_samples(tar):
+                if not keys or keys[-1] != key:
+                    keys.append(key)
+    except TAR_ERRORS:
+        keys.append(SHARD_KEY)
+    return keys
 
 
 def count_documents(unit: WorkUnit) -> int | None:

@@ -21,7 +21,7 @@ from pipeline.extract_limits import (
 )
 from pipeline.page_ocr import ocr_image
 from pipeline.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
-from pipeline.page_route import ocr_reason, page_layout
+from pipeline.page_route import ocr_is_better, ocr_reason, page_layout
 from pipeline.page_text import (
     TEXTPAGE_FLAGS,
     pdfa_json_text,
@@ -30,7 +30,8 @@ from pipeline.page_text import (
     unusable_reason,
     visible_chars,
 )
-from pipeline.pdf_open import EncryptedPdf, open_pdf
+from pipeline.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
+from schemas import reject_reasons as reasons
 from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF warnings go to our rejects, not to stderr
@@ -79,7 +80,8 @@ def extract_page(page: pymupdf.Page, pdfa_json: dict | None, settings: ExtractSe
         reason = ocr_reason(text, page_layout(page, textpage), blank)
     if reason is not None:
         result = ocr_image(pixmap_to_pil(pix), timeout_s=settings.limits.timeout_s or 0)
-        text, source, confidence = result.text, "ocr", result.confidence
+        if ocr_is_better(text, result.text, reason):
+            text, source, confidence = result.text, "ocr", result.confidence
     if not text.strip():
         source = "none"
     return PageText(page.number, text, source, confidence, alt, reason, sources_disagree(own, pdfa)), image
@@ -89,33 +91,58 @@ def _is_out_of_memory(exc: Exception) -> bool:
     return isinstance(exc, MemoryError) or "malloc" in str(exc).lower() or "out of memory" in str(exc).lower()
 
 
-def extract_document(doc: SourceDocument, settings: ExtractSettings) -> ExtractedDocument | RejectedDocument:
+def _open(doc: SourceDocument) -> tuple[pymupdf.Document, bool] | RejectedDocument:
+    """The opened PDF and whether qpdf had to repair it first, or the rejection."""
     try:
-        pdf = open_pdf(doc.pdf)
+        return open_pdf(doc.pdf), False
     except EncryptedPdf as exc:
-        return _reject(doc, "encrypted", str(exc))
+        reason, error = reasons.ENCRYPTED, str(exc)
     except Exception as exc:  # MuPDF raises many types for broken files
-        return _reject(doc, "unreadable_pdf", f"{type(exc).__name__}: {exc}")
+        reason, error = reasons.UNREADABLE_PDF, f"{type(exc).__name__}: {exc}"
+    # One repair pass through qpdf, in this same process: the same deadline and memory cap apply.
+    repaired, repair_error = repair_with_qpdf(doc.pdf)
+    if repaired is not None:
+        try:
+            return open_pdf(repaired), True
+        except Exception as exc:
+            repair_error = f"{type(exc).__name__}: {exc}"
+    return _reject(doc, reason, f"{error}; qpdf repair: {repair_error}")
+
+
+def extract_document(doc: SourceDocument, settings: ExtractSettings) -> ExtractedDocument | RejectedDocument:
+    opened = _open(doc)
+    if isinstance(opened, RejectedDocument):
+        return opened
+    pdf, repaired = opened
     pages: list[PageText] = []
     images: list[bytes] = []
+    lost: dict[int, str] = {}  # page index -> why it could not be read
     with pdf:
         if pdf.page_count == 0:
-            return _reject(doc, "no_pages", "the PDF has zero pages")
-        index = 0
+            return _reject(doc, reasons.NO_PAGES, "the PDF has zero pages")
         try:
             check_page_count(pdf.page_count, settings.max_pages)
-            for index in range(pdf.page_count):
-                page_text, image = extract_page(pdf[index], doc.pdfa_json, settings)
-                pages.append(page_text)
-                images.append(image)
         except LimitExceeded as exc:
             return _reject(doc, exc.reason, str(exc))
-        except Exception as exc:
-            reason = OUT_OF_MEMORY if _is_out_of_memory(exc) else "page_error"
-            return _reject(doc, reason, f"page {index}: {type(exc).__name__}: {exc}")
+        for index in range(pdf.page_count):
+            try:
+                page_text, image = extract_page(pdf[index], doc.pdfa_json, settings)
+            except LimitExceeded as exc:
+                return _reject(doc, exc.reason, str(exc))
+            except Exception as exc:
+                if _is_out_of_memory(exc):
+                    return _reject(doc, OUT_OF_MEMORY, f"page {index}: {type(exc).__name__}: {exc}")
+                # One damaged page (a cycle in the page tree, a broken content stream) costs that page only.
+                lost[index] = f"{type(exc).__name__}: {exc}"
+                continue
+            pages.append(page_text)
+            images.append(image)
+    if not pages:
+        return _reject(doc, reasons.PAGE_ERROR, "; ".join(f"page {i}: {e}" for i, e in lost.items()))
     if not any(p.text.strip() for p in pages):
-        return _reject(doc, "no_text", "no page has text, even after OCR")
+        return _reject(doc, reasons.NO_TEXT, "no page has text, even after OCR")
     return ExtractedDocument(
         key=doc.key, unit_id=doc.unit_id, origin=doc.origin, source_label=doc.source_label,
         pages=pages, images=images, image_format=settings.render.image_format,
+        lost_pages=sorted(lost), lost_page_errors=[lost[i] for i in sorted(lost)], repaired=repaired,
     )

@@ -9,6 +9,7 @@ from filters.base import PairContext, PairFilter
 from filters.options import filters_from
 from filters.presets import apply_filters
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
+from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
 
 __all__ = ["filter_document", "filters_from"]  # filters_from(config): the run's filter list
 
@@ -30,9 +31,9 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter]) -> 
     rejected = None
     if not kept:
         if all(c.error and not c.pairs for c in generated.chunks):
-            reason = "generation_failed"
+            reason = GENERATION_FAILED
             detail = "; ".join(sorted({f"{c.error}: {c.error_detail}"[:300] for c in generated.chunks}))
         else:
-            reason, detail = "no_pairs_kept", f"{len(dropped)} pairs generated, all dropped by filters"
+            reason, detail = NO_PAIRS_KEPT, f"{len(dropped)} pairs generated, all dropped by filters"
         rejected = RejectedDocument(doc.key, doc.unit_id, doc.origin, "filter", reason, detail)
     return FinishedDocument(doc.key, doc.unit_id, doc, kept, dropped, generated.chunks, rejected)

@@ -135,6 +135,8 @@ class UnitWriter:
             c.pages += len(doc.pages)
             c.pages_ocr += sum(1 for p in doc.pages if p.source == "ocr")
             c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
+            c.pages_lost += len(doc.lost_pages)
+            c.documents_repaired += int(doc.repaired)
         for result in done.chunks:
             c.chunks += 1
             c.requests += result.requests
@@ -189,6 +191,7 @@ class UnitWriter:
             "pair_templates": [p.template for p in done.kept],
             "pair_chunks": [p.chunk_index for p in done.kept],
             "pair_pages": [chunk_pages.get(p.chunk_index, []) for p in done.kept],
+            "lost_pages": doc.lost_pages, "lost_page_errors": doc.lost_page_errors, "repaired": doc.repaired,
         })
 
     # -- commit --------------------------------------------------------------------------------

@@ -41,6 +41,9 @@ ROW_META_SCHEMA = pa.schema(
         ("pair_templates", pa.list_(pa.string())),
         ("pair_chunks", pa.list_(pa.int32())),
         ("pair_pages", pa.list_(pa.list_(pa.int32()))),  # the pages (0-based) of each pair's chunk
+        ("lost_pages", pa.list_(pa.int32())),  # PDF pages (0-based) that could not be read, not in `images`
+        ("lost_page_errors", pa.list_(pa.string())),
+        ("repaired", pa.bool_()),  # opened only after a qpdf repair pass
     ]
 )
 
@@ -91,6 +94,8 @@ class UnitCounts:
     pages: int = 0
     pages_ocr: int = 0
     pages_source_disagreement: int = 0
+    pages_lost: int = 0  # unreadable pages left out of documents that were kept
+    documents_repaired: int = 0  # extracted after a qpdf repair pass
     chunks: int = 0
     chunks_rejected: int = 0
     requests: int = 0
@@ -117,6 +122,11 @@ class UnitCounts:
     def from_dict(cls, data: dict) -> UnitCounts:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Counts that depend on what one invocation sent (the request cache answers the rest), not on the output's
+# content: they stay out of manifest.json so that two runs with the same output have the same manifest.
+INVOCATION_COUNTS = frozenset({"requests", "requests_cached"})
 
 
 def bump(counter: dict[str, int], key: str, n: int = 1) -> None:

@@ -54,6 +54,9 @@ class ExtractedDocument:
     pages: list[PageText]
     images: list[bytes]  # encoded page images, in page order
     image_format: str = "png"
+    lost_pages: list[int] = field(default_factory=list)  # pages that could not be read (0-based, in the PDF)
+    lost_page_errors: list[str] = field(default_factory=list)  # why, one per lost page
+    repaired: bool = False  # MuPDF opened it only after a qpdf repair pass
 
 
 @dataclass

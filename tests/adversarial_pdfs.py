@@ -163,3 +163,76 @@ def slow_page(strokes: int = 200_000) -> bytes:
     pdf.xref_set_key(content, "Filter", "/FlateDecode")  # update_stream drops /Filter
     pdf.xref_set_key(page.xref, "Contents", f"{content} 0 R")
     return pdf.tobytes()
+
+
+FORMULA = "a b 10-7 10-3 x = 4.2"
+
+
+def formula_over_image(formula: str = FORMULA) -> bytes:
+    """A page that is mostly a smooth picture (nothing for Tesseract to read) with a short formula in
+    its text layer, set too small for OCR at 150 dpi: the page is routed to OCR, which finds less."""
+    gradient = Image.linear_gradient("L").resize((400, 400))
+    buf = io.BytesIO()
+    gradient.save(buf, format="PNG")
+
+    def build(pdf):
+        page = pdf.new_page(width=612, height=792)
+        page.insert_image(pymupdf.Rect(36, 36, 576, 600), stream=buf.getvalue())
+        page.insert_text((72, 700), formula, fontsize=3, fontname="helv")
+    return _with_pages(build)
+
+
+def page_tree_cycle(first_text: str = KNOWN_TEXT) -> bytes:
+    """Two pages: page 0 intact, page 1's page-tree node lists itself as its only kid (MuPDF: "cycle in
+    page tree" when page 1 is loaded)."""
+    pdf = pymupdf.open()
+    pdf.new_page(width=612, height=792).insert_textbox(pymupdf.Rect(72, 72, 540, 720), first_text, fontsize=11)
+    pdf.new_page(width=612, height=792)
+    tree = int(pdf.xref_get_key(pdf.pdf_catalog(), "Pages")[1].split()[0])
+    node = pdf.get_new_xref()
+    pdf.update_object(node, f"<</Type/Pages/Kids[{node} 0 R]/Count 1/Parent {tree} 0 R>>")
+    pdf.xref_set_key(tree, "Kids", f"[{pdf.page_xref(0)} 0 R {node} 0 R]")
+    return pdf.tobytes()
+
+
+def malformed_encryption(length: bytes = b"") -> bytes:
+    """RC4-128 (R3) with the empty user password whose /Encrypt dictionary has a bad /Length: without
+    one MuPDF asks for a password, with /Length 129 it cannot open the file; qpdf opens both."""
+    import pikepdf
+
+    plain = born_digital()
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(plain)) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="owner", user="", R=3, metadata=False, aes=False),
+                 object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    data = out.getvalue()
+    start = data.index(b"/Filter /Standard")
+    end = data.index(b">>", start)
+    head, tail = data[start:end].split(b"/Length 128", 1)
+    patched = head + length + tail
+    # Same byte count, so the cross-reference offsets stay right.
+    return data[:start] + patched.ljust(end - start) + data[end:]
+
+
+# Oriya, Gurmukhi and Myanmar letters, as a broken ToUnicode map gave them for a page showing Arabic.
+SCRIPT_SOUP = "\u0b15\u0b16\u0a15\u0a16\u1000\u1001\u0b17\u0a17\u1002\u0b1c\u0a1c\u1010\u0b30\u0a30"
+
+
+def scan_with_script_soup_layer(text: str = KNOWN_TEXT) -> bytes:
+    """A scanned page whose invisible text layer decodes to script soup: Helvetica codes A, B, ... are
+    mapped by the font's ToUnicode CMap to letters of three unrelated scripts."""
+    pdf = pymupdf.open(stream=scanned(text), filetype="pdf")
+    page = pdf[0]
+    codes = "ABCDEFGHIJKLMN"
+    words = " ".join(codes[i % 14] + codes[(i * 7) % 14] + codes[(i * 3) % 14] for i in range(300))
+    page.insert_textbox(pymupdf.Rect(72, 72, 540, 720), words, fontsize=11, fontname="helv", render_mode=3)
+    font_xref = page.get_fonts()[0][0]
+    pairs = "".join(f"<{ord(c):02X}> <{ord(u):04X}>\n" for c, u in zip(codes, SCRIPT_SOUP, strict=True))
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Soup def /CMapType 2 def\n"
+            f"1 begincodespacerange <00> <FF> endcodespacerange\n{len(codes)} beginbfchar\n{pairs}endbfchar\n"
+            "endcmap CMapName currentdict /CMap defineresource pop end end")
+    stream = pdf.get_new_xref()
+    pdf.update_object(stream, "<<>>")
+    pdf.update_stream(stream, cmap.encode())
+    pdf.xref_set_key(font_xref, "ToUnicode", f"{stream} 0 R")
+    return pdf.tobytes()

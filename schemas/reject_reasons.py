@@ -1,0 +1,72 @@
+"""Every reason a document can be rejected for: the names the code uses, and what each means.
+
+The README's table of reasons is generated from this list (`python -m schemas.reject_reasons --write`
+rewrites it; a test fails when it is stale), so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Reason:
+    name: str
+    stage: str  # the `stage` column of rejects/documents/
+    meaning: str
+
+
+DOCUMENT_REASONS: list[Reason] = []
+
+
+def _reason(name: str, stage: str, meaning: str) -> str:
+    DOCUMENT_REASONS.append(Reason(name, stage, meaning))
+    return name
+
+
+READ_ERROR = _reason("read_error", "read", "the input file could not be read")
+PDF_TOO_LARGE = _reason("pdf_too_large", "read", "the PDF is over `--max-pdf-bytes`")
+MISSING_PDF = _reason("missing_pdf", "read", "a tar sample has no `.pdf` member")
+BAD_JSON = _reason("bad_json", "read", "a tar sample's PDFA `.json` is not JSON")
+UNREADABLE_SHARD = _reason("unreadable_shard", "read",
+                           "the tar shard breaks off (key `<shard>` stands for the samples after the break)")
+ENCRYPTED = _reason("encrypted", "extract", "the empty password does not open it, even after a qpdf repair pass")
+UNREADABLE_PDF = _reason("unreadable_pdf", "extract", "neither MuPDF nor a qpdf repair pass can open it")
+NO_PAGES = _reason("no_pages", "extract", "the PDF has zero pages (after page-tree recovery)")
+TOO_MANY_PAGES = _reason("too_many_pages", "extract", "more pages than `--max-pages`")
+PAGE_TOO_LARGE = _reason("page_too_large", "extract", "a page over `--max-page-megapixels` at `--dpi`")
+IMAGE_TOO_LARGE = _reason("image_too_large", "extract",
+                          "an embedded image over `--max-image-megapixels` (checked before decoding)")
+TIMEOUT = _reason("timeout", "extract", "extraction took longer than `--extract-timeout`")
+OUT_OF_MEMORY = _reason("out_of_memory", "extract", "extraction hit `--extract-memory-mb`")
+WORKER_CRASHED = _reason("worker_crashed", "extract", "the extraction worker died (a crash in native code)")
+PAGE_ERROR = _reason("page_error", "extract", "no page could be read (one unreadable page only loses that page)")
+NO_TEXT = _reason("no_text", "extract", "no page has text, even after OCR")
+GENERATION_FAILED = _reason("generation_failed", "filter", "the LLM answered no chunk usably")
+NO_PAIRS_KEPT = _reason("no_pairs_kept", "filter", "pairs were generated, the filters dropped them all")
+
+INPUT_UNREADABLE = (READ_ERROR, UNREADABLE_SHARD)  # the input itself could not be read, not its content
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_BLOCK = re.compile(r"(<!-- reject-reasons:start[^\n]*-->\n).*?(<!-- reject-reasons:end -->)", re.S)
+
+
+def readme_table() -> str:
+    rows = [f"| `{r.name}` | {r.stage} | {r.meaning} |" for r in DOCUMENT_REASONS]
+    return "\n".join(["| reason | stage | meaning |", "|---|---|---|", *rows]) + "\n"
+
+
+def readme_with_table(text: str) -> str:
+    if not _BLOCK.search(text):
+        raise ValueError("README.md has no <!-- reject-reasons:start --> ... <!-- reject-reasons:end --> block")
+    return _BLOCK.sub(lambda m: m.group(1) + readme_table() + m.group(2), text)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        README.write_text(readme_with_table(README.read_text()))
+    else:
+        print(readme_table(), end="")
