@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import zlib
 
 import pytest
 
@@ -136,18 +137,55 @@ def test_both_answer_formats_give_parsed_pairs(answer_format):
         assert result.completion.lstrip().startswith("{" if answer_format == "json" else "Q1:")
 
 
-def test_a_documents_requests_go_to_one_endpoint_while_it_is_not_busier():
-    work = make_work(6, 4)
-    with FakeServer() as a, FakeServer() as b:
-        generated, client = asyncio.run(generate([a.base_url, b.base_url], work, max_in_flight=64))
+async def generate_once_all_ready(urls: list[str], work, **settings) -> tuple[list, LLMClient]:
+    """As `generate`, but dispatching starts only when every endpoint is ready (not just the first)."""
+    client = LLMClient(urls, None, ClientSettings(**{**FAST_RETRY, **settings}))
+    async with client:
+        for _ in range(400):  # 20 s
+            if len(client.ready_endpoints()) == len(urls):
+                break
+            await asyncio.sleep(0.05)
+        assert len(client.ready_endpoints()) == len(urls), "an endpoint never became ready"
+        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 64}, "qa")
+    return out, client
+
+
+def test_each_document_sticks_to_its_preferred_endpoint_and_both_get_load():
+    # doc000..doc003 prefer the second endpoint, doc004..doc007 the first (crc32 of the key, mod 2):
+    # 16 requests each, which fits both endpoints' slack, so nothing spills over.
+    work = make_work(8, 4)
+    with FakeServer("--delay", "0.05") as a, FakeServer("--delay", "0.05") as b:
+        urls = [a.base_url, b.base_url]
+        generated, client = asyncio.run(generate_once_all_ready(urls, work, max_in_flight=64))
         answered = {a.base_url: a.stats()["answered_keys"], b.base_url: b.stats()["answered_keys"]}
-    # Each document's 4 requests were answered by a single server (its prefix cache sees them all).
+    assert [len(answered[u]) for u in urls] == [16, 16], [len(answered[u]) for u in urls]
+    assert [e.sent for e in client.endpoints] == [16, 16]
     for g in generated:
         keys = set()
         for r in g.chunks:
             messages = TEMPLATES[r.chunk.template].messages(r.chunk.text, "qa")
             keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 64}))
         homes = [url for url, got in answered.items() if keys & set(got)]
-        assert len(homes) == 1, (g.document.key, homes)
-    # (Whether documents also spread over both servers depends on which became ready first and on
-    # load: 24 requests fit one server's 64 slots, so spreading is not asserted here.)
+        expected = urls[zlib.crc32(g.document.key.encode()) % 2]
+        assert homes == [expected], (g.document.key, homes)
+
+
+def test_an_endpoint_that_comes_up_late_joins_and_takes_requests():
+    # The first server has 2 slots and answers in 0.3 s, so 40 requests take ~6 s on it alone; the
+    # second starts 0.5 s in (plus its start-up) and must take part of the rest.
+    late = FakeServer("--delay", "0.05", port=free_port())
+    starter = threading.Timer(0.5, late.start)
+    with FakeServer("--delay", "0.3") as early:
+        starter.start()
+        try:
+            generated, client = asyncio.run(generate([early.base_url, late.base_url], make_work(10, 4),
+                                                     max_in_flight=2))
+            starter.join()
+            late_answered = late.stats()["answered"]
+        finally:
+            starter.join()
+            late.stop()
+        early_answered = early.stats()["answered"]
+    assert all(r.pairs for r in chunk_results(generated))
+    assert client.endpoints[1].ready and client.endpoints[1].sent == late_answered >= 5
+    assert early_answered + late_answered == 40 and early_answered >= 1

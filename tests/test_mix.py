@@ -146,3 +146,19 @@ def test_mixture_with_a_subset_on_the_hub(run_output, cauldron, tmp_path, monkey
     assert ds.features == CAULDRON_FEATURES
     ours = json.loads((run_output / "summary.json").read_text())["documents_written"]
     assert Counter(origin(row) for row in ds) == {"docmatix": ours, "synth_b": ours}  # equal shares
+
+
+def test_total_upsamples_by_cycling_every_row_evenly(cauldron, tmp_path):
+    # synth_a has 12 rows, synth_b 20; 64 rows at equal weights asks 32 of each: a repeat of every row.
+    out = tmp_path / "mix"
+    cli_main(["mix", str(out), "--subset", f"a={cauldron}#synth_a", "--subset", f"b={cauldron}#synth_b",
+              "--by", "rows", "--total", "64"])
+    summary = {s["name"]: s for s in json.loads((out / "mixture.json").read_text())["summary"]}
+    mix = build_mixture([SubsetSpec("a", f"{cauldron}#synth_a", 1), SubsetSpec("b", f"{cauldron}#synth_b", 1)],
+                        by="rows", total=64)
+    for name, available in (("a", 12), ("b", 20)):
+        assert summary[name]["rows_available"] == available and summary[name]["rows_selected"] == 32
+        uses = Counter(mix.selected[name])
+        assert set(uses) == set(range(available))  # every row, none left out
+        assert max(uses.values()) - min(uses.values()) <= 1  # repeated evenly: a cycled permutation
+        assert max(uses.values()) == -(-32 // available)
