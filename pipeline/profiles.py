@@ -38,6 +38,7 @@ DOCMATIX_RULES: tuple[ProfileRule, ...] = (
                 "the long page is cut to the chunk budget and the rest of the document is kept"),
     ProfileRule("max_chunk_tokens", 5000, "page and chunk token limit", ""),
     ProfileRule("max_chunk_pages", 5, "at most 5 pages per prompt", ""),
+    ProfileRule("chunk_overlap_pages", 1, "consecutive prompts share one page", ""),
     ProfileRule("temperature", None, "no temperature sent: vLLM's default, 1.0",
                 "0.0: answers reproducible from the seed and cache, fewer invented facts"),
     ProfileRule("top_p", None, "no top_p sent: vLLM's default, 1.0",
@@ -102,3 +103,7 @@ def profile_table(name: str = "docmatix") -> str:
     for rule, why in NOT_REPRODUCED:
         lines.append(f"| {rule} | - | - | - | not a setting: {why} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # `python -m pipeline.profiles`: the README table
+    print(profile_table())
