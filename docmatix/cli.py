@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "docmatix.cmd_estimate",
     "docmatix.cmd_inspect",
     "docmatix.cmd_stats",
+    "docmatix.cmd_compare",
     "docmatix.cmd_gallery",
 ]
 

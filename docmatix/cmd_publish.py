@@ -15,7 +15,7 @@ import re
 
 import fsspec
 
-from docmatix.dataset_card import CardContent, render_card, run_statistics, run_statistics_section
+from docmatix.dataset_card import CardConfig, CardContent, render_card, run_statistics, run_statistics_section
 from docmatix.hub_layout import (
     CARD_PATH,
     PlannedFile,
@@ -24,6 +24,7 @@ from docmatix.hub_layout import (
     read_summary,
     uncompressed_bytes,
 )
+from docmatix.publish_configs import ExtraConfig, build_pdf_config, build_zero_shot_config, parse_zero_shot
 from docmatix.publish_plan import Destination, commit_batches, describe_plan, make_plan
 
 log = logging.getLogger("docmatix.publish")
@@ -44,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
     p.add_argument("--license", default="mit", help="license id for the card (default: mit, as Docmatix)")
     p.add_argument("--pretty-name", default=None, help="title of the card (default: the repo/folder name)")
+    p.add_argument("--config", dest="configs", action="append", choices=["pdf"], default=[],
+                   help="also publish this config: pdf (pdf/train-*: each row's original PDF bytes, re-read "
+                        "from the run's inputs, and the same texts, as Docmatix's pdf config)")
+    p.add_argument("--zero-shot-exp", type=parse_zero_shot, default=None, metavar="TEST,TRAIN",
+                   help="also publish the zero-shot-exp config: the first TEST rows as test, the next TRAIN "
+                        "as train (Docmatix: 200,1700)")
     p.add_argument("--files-per-commit", type=int, default=100, help="shards per Hub commit")
     p.add_argument("--bytes-per-commit", type=float, default=50e9, help="bytes of shards per Hub commit")
     p.set_defaults(func=main)
@@ -74,9 +81,12 @@ def make_destination(args: argparse.Namespace, source_fs: fsspec.AbstractFileSys
     return FsspecDestination(args.dest, source_fs)
 
 
-def build_card(output: str, shards: list[PlannedFile], summary: dict, license: str, pretty_name: str) -> bytes:
+def build_card(output: str, shards: list[PlannedFile], summary: dict, license: str, pretty_name: str,
+               extras: list[ExtraConfig] = ()) -> bytes:
     fs, _ = fsspec.core.url_to_fs(output)
     stats = run_statistics(summary)
+    card_configs = [CardConfig(e.name, e.data_files(), e.features, e.split_sizes(fs),
+                               sum(f.size for f in e.all_files())) for e in extras]
     content = CardContent(
         pretty_name=pretty_name,
         license=license,
@@ -86,11 +96,13 @@ def build_card(output: str, shards: list[PlannedFile], summary: dict, license: s
         stats=stats,
         description=DESCRIPTION,
         body_sections=[run_statistics_section(stats)],
+        extra_configs=card_configs,
     )
     return render_card(content).encode()
 
 
-def plan_files(output: str, license: str, pretty_name: str) -> list[PlannedFile]:
+def plan_files(output: str, license: str, pretty_name: str, configs: list[str] = (),
+               zero_shot: tuple[int, int] | None = None) -> list[PlannedFile]:
     summary = read_summary(output)
     if summary.get("units_done") != summary.get("units_total"):
         log.warning("the run is unfinished (%s of %s units done): publishing the finished units only",
@@ -98,7 +110,13 @@ def plan_files(output: str, license: str, pretty_name: str) -> list[PlannedFile]
     shards = plan_shards(output)
     if not shards:
         raise SystemExit(f"{output} has no finished output shard to publish")
-    return [*shards, planned_content(CARD_PATH, build_card(output, shards, summary, license, pretty_name))]
+    extras = []
+    if "pdf" in configs:
+        extras.append(build_pdf_config(output, shards, summary))
+    if zero_shot is not None:
+        extras.append(build_zero_shot_config(output, shards, *zero_shot))
+    card = build_card(output, shards, summary, license, pretty_name, extras)
+    return [*shards, *(f for e in extras for f in e.all_files()), planned_content(CARD_PATH, card)]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -116,7 +134,7 @@ def publish(args: argparse.Namespace) -> int:
     source_fs, _ = fsspec.core.url_to_fs(args.output)
     dest = make_destination(args, source_fs)
     pretty_name = args.pretty_name or posixpath.basename(args.dest.rstrip("/"))
-    planned = plan_files(args.output, args.license, pretty_name)
+    planned = plan_files(args.output, args.license, pretty_name, args.configs, args.zero_shot_exp)
     plan = make_plan(planned, dest.remote_files(), dest.same)
     for line in describe_plan(plan, dest.describe()):
         print(line)

@@ -23,12 +23,23 @@ RUN_STAT_FIELDS = (
     "pages", "pages_ocr", "chunks", "chunks_rejected", "chunks_rejected_by_reason",
     "pairs_generated", "pairs_kept", "pairs_dropped", "pairs_dropped_by_reason",
     "pairs_generated_by_template", "pairs_kept_by_template",
-    "model", "templates", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
+    "model", "templates", "profile", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
 )
 
 
 def run_statistics(summary: dict) -> dict:
     return {k: summary[k] for k in RUN_STAT_FIELDS if k in summary}
+
+
+@dataclass
+class CardConfig:
+    """A config besides the default one (docmatix/publish_configs.py): `pdf`, `zero-shot-exp`."""
+
+    name: str
+    data_files: list[dict]  # [{"split": ..., "path": glob}]
+    features: Features
+    splits: dict[str, tuple[int, int]]  # split -> (rows, uncompressed bytes)
+    download_size: int
 
 
 @dataclass
@@ -43,6 +54,7 @@ class CardContent:
     stats: dict = field(default_factory=dict)
     description: str = ""
     body_sections: list[str] = field(default_factory=list)
+    extra_configs: list[CardConfig] = field(default_factory=list)
 
 
 def size_category(n: int) -> str:
@@ -51,6 +63,14 @@ def size_category(n: int) -> str:
         if n < limit:
             return name
     return "10M<n<100M"
+
+
+def _info(features: Features, split_sizes: dict[str, tuple[int, int]], download_size: int) -> DatasetInfo:
+    splits = SplitDict()
+    for name, (rows, num_bytes) in split_sizes.items():
+        splits.add(SplitInfo(name=name, num_bytes=num_bytes, num_examples=rows))
+    return DatasetInfo(features=features, splits=splits, download_size=download_size,
+                       dataset_size=sum(b for _, b in split_sizes.values()))
 
 
 def card_data(content: CardContent) -> DatasetCardData:
@@ -62,12 +82,14 @@ def card_data(content: CardContent) -> DatasetCardData:
         tags=["docmatix", "document-question-answering", "synthetic"],
         size_categories=[size_category(content.num_rows)],
     )
-    MetadataConfigs({"default": {"data_files": [{"split": "train", "path": DATA_GLOB}]}}).to_dataset_card_data(data)
-    splits = SplitDict()
-    splits.add(SplitInfo(name="train", num_bytes=content.num_bytes, num_examples=content.num_rows))
-    info = DatasetInfo(features=content.features, splits=splits, download_size=content.download_size,
-                       dataset_size=content.num_bytes)
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
+    configs = {"default": {"data_files": [{"split": "train", "path": DATA_GLOB}]}}
+    infos = {"default": _info(content.features, {"train": (content.num_rows, content.num_bytes)},
+                              content.download_size)}
+    for extra in content.extra_configs:
+        configs[extra.name] = {"data_files": extra.data_files}
+        infos[extra.name] = _info(extra.features, extra.splits, extra.download_size)
+    MetadataConfigs(configs).to_dataset_card_data(data)
+    DatasetInfosDict(infos).to_dataset_card_data(data)
     if content.stats:
         data[content.stats_key] = content.stats
     return data
@@ -89,8 +111,8 @@ def run_statistics_section(stats: dict) -> str:
                        ("pairs_kept_by_template", "Pairs kept, by prompt template")):
         if stats.get(key):
             parts += ["", f"### {title}", "", _table(sorted(stats[key].items()))]
-    settings = [(k, f"`{json.dumps(stats[k])}`") for k in ("model", "templates", "sampling", "answer_format",
-                                                          "filter_preset") if k in stats]
+    settings = [(k, f"`{json.dumps(stats[k])}`") for k in ("model", "templates", "profile", "sampling",
+                                                          "answer_format", "filter_preset") if k in stats]
     if settings:
         parts += ["", "### Generation settings", "", _table(settings)]
     return "\n".join(parts)
@@ -110,6 +132,8 @@ def render_card(content: CardContent) -> str:
         "from datasets import load_dataset",
         "",
         'ds = load_dataset("<this repo or folder>", split="train")',
+        *[f'{c.name.replace("-", "_")} = load_dataset("<this repo or folder>", "{c.name}")'
+          for c in content.extra_configs],
         "```",
         *[s for section in content.body_sections for s in ("", section)],
     ]

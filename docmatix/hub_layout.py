@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 from pipeline.s6_write import file_sha256, read_done_markers
 
-HUB_SHARD_RE = re.compile(r"data/train-\d{5}-of-\d{5}\.parquet")
+# Every published data file (images, pdf and zero-shot-exp configs): one not in the new plan is stale.
+HUB_SHARD_RE = re.compile(r"(data/train|pdf/train|zero-shot-exp/(train|test))-\d{5}-of-\d{5}\.parquet")
 CARD_PATH = "README.md"
 
 

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# Folders of the output layout that hold no Cauldron rows.
-NON_ROW_DIRS = {"meta", "rejects", "_done", "_tmp", "_cache"}
+# Folders of the output layout that hold no Cauldron rows (pdf/ and zero-shot-exp/: other configs of a
+# published copy; zero-shot-exp repeats rows of data/).
+NON_ROW_DIRS = {"meta", "rejects", "_done", "_tmp", "_cache", "_publish", "pdf", "zero-shot-exp"}
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 IMAGE_PATHS = "images.list.element.path"  # the Parquet leaf of the image paths (always null in our output)
 SOURCE_NAMES = {"text_layer": "text layer", "pdfa_json": "PDFA JSON", "ocr": "OCR", "none": "no text"}

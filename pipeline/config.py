@@ -9,20 +9,24 @@ from dataclasses import asdict, dataclass, field
 from filters.options import add_filter_arguments
 from filters.presets import DEFAULT_PRESET
 from filters.settings import FILTER_DEFAULTS
+from pipeline.profiles import PROFILES, apply_profile
 
 
 @dataclass
 class RunConfig:
     inputs: list[str]
     output: str
+    # A named set of overrides of the settings below (pipeline/profiles.py): default | docmatix
+    profile: str = "default"
     # LLM
     endpoints: list[str] = field(default_factory=list)  # empty: start the embedded llama.cpp server
     model: str | None = None
     api_key: str | None = None
     answer_format: str = "qa"  # qa | json
     max_in_flight: int = 64  # per endpoint
-    temperature: float = 0.0
-    top_p: float = 1.0
+    temperature: float | None = 0.0  # None: not sent (the server's default)
+    top_p: float | None = 1.0  # None: not sent
+    send_seed: bool = True  # send `seed` with each request (the reference sends none)
     max_tokens: int = 2000
     request_timeout_s: float = 600.0
     max_attempts: int = 4
@@ -42,6 +46,7 @@ class RunConfig:
     prompts_dir: str | None = None
     max_chunk_tokens: int = 5000
     max_chunk_pages: int = 5
+    long_page: str = "truncate"  # a page over max_chunk_tokens: truncate it | skip_document (the reference)
     chunk_overlap_pages: int = 1
     # Extraction
     max_pages: int = 4
@@ -83,18 +88,19 @@ class RunConfig:
         return data
 
     def sampling(self) -> dict:
-        return {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "seed": self.seed,
-        }
+        """The sampling fields each request carries; unset ones are not sent (the server's defaults)."""
+        values = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                  "seed": self.seed if self.send_seed else None}
+        return {k: v for k, v in values.items() if v is not None}
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     d = RunConfig(inputs=[], output="")
     parser.add_argument("inputs", nargs="+", help="tar shards, globs, folders of PDFs, or fsspec URLs")
     parser.add_argument("--output", "-o", required=True, help="output directory (local path or fsspec URL)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=d.profile,
+                        help="docmatix: every reference rule that is a setting (text source, long-page skip, "
+                             "sampling, filters; see the README's profile table); it overrides those flags")
     g = parser.add_argument_group("LLM")
     g.add_argument("--endpoint", dest="endpoints", action="append", default=[],
                    help="OpenAI-compatible base URL, e.g. http://host:8000/v1 (repeatable); "
@@ -129,6 +135,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")
     g.add_argument("--max-chunk-tokens", type=int, default=d.max_chunk_tokens)
     g.add_argument("--max-chunk-pages", type=int, default=d.max_chunk_pages)
+    g.add_argument("--long-page", choices=["truncate", "skip_document"], default=d.long_page,
+                   help="a page over --max-chunk-tokens: cut it to fit, or reject its document "
+                        "(page_too_long, as the reference)")
     g = parser.add_argument_group("extraction")
     g.add_argument("--max-pages", type=int, default=d.max_pages, help="skip documents with more pages")
     g.add_argument("--text-source", choices=["auto", "text_layer", "pdfa_json"], default=d.text_source)
@@ -168,7 +177,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     names = RunConfig.__dataclass_fields__
-    return RunConfig(**{k: v for k, v in vars(args).items() if k in names})
+    return apply_profile(RunConfig(**{k: v for k, v in vars(args).items() if k in names}))
 
 
 def dump_config(config: RunConfig) -> str:

@@ -27,7 +27,7 @@ from pipeline.config import RunConfig
 from pipeline.prompt_templates import PromptTemplate
 from pipeline.qa_parse import QA_JSON_SCHEMA, parse_completion
 from pipeline.record_rows import from_row, to_row
-from pipeline.s3_chunk import chunk_document
+from pipeline.s3_chunk import chunk_document, long_page_rejection
 from pipeline.s5_filter import filter_document
 from pipeline.token_count import approximate_tokens
 from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
@@ -70,6 +70,8 @@ def sampling_params(config: RunConfig) -> dict[str, Any]:
 def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTemplate]) -> Iterator[dict]:
     """flat_map: one row per chunk to generate; every input record leaves on exactly one row."""
     record = from_row(row)
+    if isinstance(record, ExtractedDocument) and config.long_page == "skip_document":
+        record = long_page_rejection(record, config.max_chunk_tokens, approximate_tokens) or record
     base = to_row(row["unit_id"], int(row["seq"]), record)
     chunks = []
     if isinstance(record, ExtractedDocument):

@@ -20,7 +20,7 @@ from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
-from pipeline.s3_chunk import chunk_document, page_texts
+from pipeline.s3_chunk import chunk_document, long_page_rejection, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import filter_document, filters_from
 from pipeline.token_count import approximate_tokens
@@ -123,18 +123,24 @@ class GenerateAndFilter:
         if self.token_counter is not None:  # one round of concurrent /tokenize calls for the whole batch
             self.token_counter.prime_sync([t for r in records if isinstance(r, ExtractedDocument)
                                            for t in page_texts(r)])
-        for record in records:
-            if isinstance(record, ExtractedDocument):
-                chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
-                                        self.config.max_chunk_pages, self.config.chunk_overlap_pages,
-                                        count_tokens)
-                work.append((record, chunks))
+        for i, record in enumerate(records):
+            if not isinstance(record, ExtractedDocument):
+                continue
+            if self.config.long_page == "skip_document":
+                rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
+                if rejected is not None:
+                    records[i] = rejected
+                    continue
+            chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
+                                    self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
+            work.append((record, chunks))
         generated = asyncio.run_coroutine_threadsafe(
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format),
             self.loop,
         ).result()
         finished = iter(filter_document(g, self.filters) for g in generated)
-        out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
+        out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument)
+               else replace_record(row, rec) if isinstance(rec, RejectedDocument) else row
                for row, rec in zip(rows, records, strict=True)]
         return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}
 

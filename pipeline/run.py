@@ -170,6 +170,7 @@ def run(config: RunConfig) -> dict:
         "model": model,
         "endpoints": "embedded" if server is not None else endpoints,
         "templates": [t.name for t in templates],
+        "profile": config.profile,
         "sampling": config.sampling(),
         "answer_format": config.answer_format,
         "filter_preset": config.filter_preset,

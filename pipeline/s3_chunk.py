@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pipeline.prompt_templates import PromptTemplate, choose_template
 from pipeline.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
-from schemas.records import Chunk, ExtractedDocument
+from schemas.records import Chunk, ExtractedDocument, RejectedDocument
 
 PAGE_SEPARATOR = "\nNEW PAGE\n"
 SEPARATOR_TOKENS = 3  # "NEW PAGE" and its newlines in common BPE vocabularies
@@ -39,6 +39,18 @@ def group_pages(
 def page_texts(doc: ExtractedDocument) -> list[str]:
     """The page texts chunking counts tokens of (prime a server token counter with these)."""
     return [p.text.strip() for p in doc.pages]
+
+
+def long_page_rejection(doc: ExtractedDocument, max_tokens: int, count_tokens: TokenCounter = approximate_tokens
+                        ) -> RejectedDocument | None:
+    """The reference's rule (`--long-page skip_document`): a document with any page over `max_tokens`
+    tokens is skipped whole rather than having that page cut."""
+    for index, text in enumerate(page_texts(doc)):
+        n = count_tokens(text) if text else 0
+        if n > max_tokens:
+            return RejectedDocument(doc.key, doc.unit_id, doc.origin, "chunk", "page_too_long",
+                                    f"page {index} has {n} tokens, over the limit of {max_tokens}")
+    return None
 
 
 def chunk_document(

@@ -23,11 +23,18 @@ CAULDRON_FEATURES = Features(
 )
 
 
-def cauldron_arrow_schema() -> pa.Schema:
+# Docmatix's "pdf" config: the original PDF bytes of each row and the same `texts`.
+PDF_FEATURES = Features({"pdf": Value("binary"), "texts": CAULDRON_FEATURES["texts"]})
+
+
+def arrow_schema_of(features: Features) -> pa.Schema:
     """Arrow schema carrying the `datasets` features in its metadata, as `datasets` writes it."""
-    schema = CAULDRON_FEATURES.arrow_schema
-    meta = {"huggingface": json.dumps({"info": {"features": CAULDRON_FEATURES.to_dict()}})}
-    return schema.with_metadata(meta)
+    meta = {"huggingface": json.dumps({"info": {"features": features.to_dict()}})}
+    return features.arrow_schema.with_metadata(meta)
+
+
+def cauldron_arrow_schema() -> pa.Schema:
+    return arrow_schema_of(CAULDRON_FEATURES)
 
 
 # Per output row, in the same order as the shard's rows: what produced each pair and page.

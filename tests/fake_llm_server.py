@@ -6,8 +6,8 @@
 Serves `/v1/models`, `/v1/chat/completions` (a deterministic "Q1:/A1:" or JSON answer built from the
 prompt's document text), `/tokenize` (llama.cpp style: one token per whitespace-separated word) and
 `/stats`. Failures are drawn from a seeded RNG. With `--log`, every answered request's key (a hash of its
-body) is appended to a file, flushed before the answer is sent, so counts survive a killed client and a
-dead server. Binds 127.0.0.1 only.
+body) and the body (so tests see what was sent) are appended to a file, flushed before the answer is
+sent, so counts survive a killed client and a dead server. Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
             counters.answered += 1
             counters.answered_keys.append(key)
             if log_file is not None:
-                log_file.write(json.dumps({"answered": key}) + "\n")
+                log_file.write(json.dumps({"answered": key, "body": body}) + "\n")
                 log_file.flush()
             return web.json_response({
                 "id": f"chatcmpl-{counters.answered}", "object": "chat.completion", "model": behaviour.model,

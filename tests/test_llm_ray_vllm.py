@@ -9,6 +9,7 @@ import pytest
 from filters.presets import build_filters
 from pipeline import llm_ray_vllm as rv
 from pipeline.config import RunConfig
+from pipeline.profiles import apply_profile
 from pipeline.prompt_templates import load_templates
 from pipeline.record_rows import UnitEnd, from_row, to_row
 from schemas.records import ExtractedDocument, FinishedDocument, PageText, RejectedDocument
@@ -85,3 +86,14 @@ def test_regrouper_rebuilds_finished_documents_in_order():
     assert [p.question for p in finished.kept] == ["What do wind turbines convert wind into?"]
     assert finished.chunks[1].error == "inference_error" and "boom" in finished.chunks[1].error_detail
     assert from_row(processed[-1]) == records[-1]
+
+
+def test_docmatix_profile_skips_a_document_with_an_over_long_page_and_sends_no_temperature():
+    cfg = apply_profile(config(profile="docmatix"))
+    long_page = " ".join(["word"] * 4 * (cfg.max_chunk_tokens + 10))  # ~4 characters per approximate token
+    rows = list(rv.prompt_rows(to_row("u", 0, doc("long", ["A short page of text.", long_page])), cfg, TEMPLATES))
+    assert len(rows) == 1 and not rows[0]["chunk"]
+    rejected = from_row(rows[0])
+    assert isinstance(rejected, RejectedDocument) and rejected.reason == "page_too_long"
+    rows = list(rv.prompt_rows(to_row("u", 1, doc("short", ["A short page of text."])), cfg, TEMPLATES))
+    assert rows[0]["chunk"] and rows[0]["sampling_params"] == {"max_tokens": 2000}
