@@ -9,6 +9,7 @@ from __future__ import annotations
 from pipeline.prompt_templates import PromptTemplate, choose_template
 from pipeline.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
 from schemas.records import Chunk, ExtractedDocument, RejectedDocument
+from schemas.reject_reasons import PAGE_TOO_LONG
 
 PAGE_SEPARATOR = "\nNEW PAGE\n"
 SEPARATOR_TOKENS = 3  # "NEW PAGE" and its newlines in common BPE vocabularies
@@ -48,7 +49,7 @@ def long_page_rejection(doc: ExtractedDocument, max_tokens: int, count_tokens: T
     for index, text in enumerate(page_texts(doc)):
         n = count_tokens(text) if text else 0
         if n > max_tokens:
-            return RejectedDocument(doc.key, doc.unit_id, doc.origin, "chunk", "page_too_long",
+            return RejectedDocument(doc.key, doc.unit_id, doc.origin, "chunk", PAGE_TOO_LONG,
                                     f"page {index} has {n} tokens, over the limit of {max_tokens}")
     return None
 

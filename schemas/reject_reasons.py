@@ -45,6 +45,8 @@ OUT_OF_MEMORY = _reason("out_of_memory", "extract", "extraction hit `--extract-m
 WORKER_CRASHED = _reason("worker_crashed", "extract", "the extraction worker died (a crash in native code)")
 PAGE_ERROR = _reason("page_error", "extract", "no page could be read (one unreadable page only loses that page)")
 NO_TEXT = _reason("no_text", "extract", "no page has text, even after OCR")
+PAGE_TOO_LONG = _reason("page_too_long", "chunk", "a page over `--max-chunk-tokens` with `--long-page skip_document` "
+                        "(the reference's rule, set by `--profile docmatix`)")
 GENERATION_FAILED = _reason("generation_failed", "filter", "the LLM answered no chunk usably")
 NO_PAIRS_KEPT = _reason("no_pairs_kept", "filter", "pairs were generated, the filters dropped them all")
 
