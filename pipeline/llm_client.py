@@ -47,6 +47,19 @@ class ChatResult:
     attempts: int  # HTTP requests sent for this chat (0 when answered from the cache)
     cached: bool = False
     finish_reason: str | None = None
+    # The server's `usage` for the answer (for a cached one: what it cost when it was paid for).
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def usage_tokens(usage: object) -> tuple[int, int]:
+    """(prompt, completion) tokens from an OpenAI `usage` object; zeros when missing or malformed."""
+    if not isinstance(usage, dict):
+        return 0, 0
+    try:
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    except (TypeError, ValueError):
+        return 0, 0
 
 
 @dataclass
@@ -247,10 +260,10 @@ class LLMClient:
         endpoint while it is not much busier than the others."""
         key = request_key(self.model or "", messages, sampling, response_format)
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = self.cache.get_with_usage(key)
             if hit is not None:
                 self.stats.cache_hits += 1
-                return ChatResult(hit, 0, cached=True)
+                return ChatResult(hit[0], 0, True, None, *usage_tokens(hit[1]))
         body = {"model": self.model, "messages": messages, **sampling}
         if response_format is not None:
             body["response_format"] = response_format
@@ -282,14 +295,16 @@ class LLMClient:
             if resp.status != 200:
                 raise self._fail(f"http_{resp.status}", resp.text[:500], attempt)
             try:
-                choice = resp.json()["choices"][0]
+                data = resp.json()
+                choice = data["choices"][0]
                 text = choice["message"]["content"] or ""
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 last = f"malformed response: {exc}: {resp.text[:300]}"
                 continue
+            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
             if self.cache is not None:
-                self.cache.put(key, text)
-            return ChatResult(text, attempt, finish_reason=choice.get("finish_reason"))
+                self.cache.put(key, text, usage)
+            return ChatResult(text, attempt, False, choice.get("finish_reason"), *usage_tokens(usage))
         raise self._fail("max_attempts", last, self.settings.max_attempts)
 
     def _fail(self, reason: str, detail: str, attempts: int) -> ChatFailure:

@@ -89,7 +89,10 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
 
 def postprocess(row: dict[str, Any]) -> dict[str, Any]:
     return {"unit_id": row["unit_id"], "seq": row["seq"], "record": row["record"], "chunk": row["chunk"],
-            "generated_text": row.get("generated_text") or "", ERROR_COLUMN: ""}
+            "generated_text": row.get("generated_text") or "", ERROR_COLUMN: "",
+            # vLLM's token counts for the request (ray.data.llm's engine stage columns); 0 if absent.
+            "num_input_tokens": int(row.get("num_input_tokens") or 0),
+            "num_generated_tokens": int(row.get("num_generated_tokens") or 0)}
 
 
 def build(config: RunConfig):
@@ -114,7 +117,9 @@ def chunk_result(row: dict[str, Any], answer_format: str) -> ChunkResult:
         return ChunkResult(chunk, None, error="inference_error", error_detail=str(error)[:500], requests=1)
     text = row.get("generated_text") or ""
     pairs = [QAPair(q, a, chunk.template, chunk.index) for q, a in parse_completion(text, answer_format)]
-    return ChunkResult(chunk, text, pairs, error=None if pairs else "no_pairs_parsed", requests=1)
+    return ChunkResult(chunk, text, pairs, error=None if pairs else "no_pairs_parsed", requests=1,
+                       prompt_tokens=int(row.get("num_input_tokens") or 0),
+                       completion_tokens=int(row.get("num_generated_tokens") or 0))
 
 
 class Regrouper:

@@ -27,7 +27,8 @@ async def generate_chunk(
         return ChunkResult(chunk, None, error=exc.reason, error_detail=exc.detail, requests=exc.attempts)
     pairs = [QAPair(q, a, chunk.template, chunk.index) for q, a in parse_completion(result.text, answer_format)]
     error = None if pairs else "no_pairs_parsed"
-    return ChunkResult(chunk, result.text, pairs, error=error, requests=result.attempts, cached=result.cached)
+    return ChunkResult(chunk, result.text, pairs, error=error, requests=result.attempts, cached=result.cached,
+                       prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens)
 
 
 async def generate_documents(

@@ -103,6 +103,20 @@ class UnitCounts:
     chunks_rejected_by_reason: dict[str, int] = field(default_factory=dict)
     pairs_kept_by_template: dict[str, int] = field(default_factory=dict)
     pairs_generated_by_template: dict[str, int] = field(default_factory=dict)
+    # Tokens, from the servers' `usage` (pipeline/token_accounting.py). Paid: answered by a server in this
+    # run; cached: answered from the request cache, at the cost they had when first paid for.
+    tokens_prompt: int = 0
+    tokens_completion: int = 0
+    tokens_prompt_cached: int = 0
+    tokens_completion_cached: int = 0
+    # Completion tokens (paid and cached) split over what they produced: each chunk's tokens shared
+    # equally by its parsed pairs; a chunk without pairs counts them all as no_pairs.
+    tokens_completion_kept: int = 0
+    tokens_completion_dropped: int = 0
+    tokens_completion_no_pairs: int = 0
+    tokens_completion_dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    tokens_prompt_by_template: dict[str, int] = field(default_factory=dict)
+    tokens_completion_by_template: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: UnitCounts) -> None:
         for name, value in asdict(other).items():

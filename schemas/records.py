@@ -84,6 +84,9 @@ class ChunkResult:
     error_detail: str = ""
     requests: int = 0
     cached: bool = False
+    # Tokens from the server's `usage` (0 when it sent none); for a cached answer, its original cost.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 @dataclass

@@ -54,6 +54,8 @@ class Counters:
     tokenize_requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    prompt_tokens: int = 0  # the usage of every answer sent, summed
+    completion_tokens: int = 0
     answered_keys: list[str] = field(default_factory=list)
 
 
@@ -77,6 +79,17 @@ def fake_pairs(text: str) -> list[tuple[str, str]]:
          f"The document text contains the word \"{w}\" in this passage.")
         for i, w in enumerate(words[:3])
     ]
+
+
+def count_tokens(text: str) -> int:
+    """The stand-in tokenizer (as `/tokenize`): one token per whitespace-separated word."""
+    return len(text.split())
+
+
+def usage_of(body: dict, completion: str) -> dict:
+    prompt = sum(count_tokens(m.get("content") or "") for m in body.get("messages", []))
+    done = count_tokens(completion)
+    return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
 
 
 def completion_text(body: dict) -> str:
@@ -120,6 +133,9 @@ def build_app(behaviour: Behaviour) -> web.Application:
                                          headers={"Retry-After": "0"})
             text = completion_text(body)
             key = body_key(body)
+            usage = usage_of(body, text)
+            counters.prompt_tokens += usage["prompt_tokens"]
+            counters.completion_tokens += usage["completion_tokens"]
             counters.answered += 1
             counters.answered_keys.append(key)
             if log_file is not None:
@@ -129,7 +145,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
                 "id": f"chatcmpl-{counters.answered}", "object": "chat.completion", "model": behaviour.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "usage": usage,
             })
         finally:
             counters.in_flight -= 1
@@ -139,7 +155,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
         counters.tokenize_requests += 1
-        return web.json_response({"tokens": list(range(len(body.get("content", "").split())))})
+        return web.json_response({"tokens": list(range(count_tokens(body.get("content", ""))))})
 
     async def stats(_: web.Request) -> web.Response:
         return web.json_response(counters.__dict__)
