@@ -2,7 +2,8 @@
 
 A chunk's completion tokens are shared equally by the pairs parsed from it (the remainder going to
 the first pairs, so the shares add up exactly); a chunk that gave no pair counts all of its tokens as
-`no_pairs`. Tokens of cached answers are counted apart from the ones paid in this run.
+`no_pairs`. An answer cut for repetition first gives the share of its tokens past the cut (by
+characters) to `loops`. Tokens of cached answers are counted apart from the ones paid in this run.
 """
 
 from __future__ import annotations
@@ -24,18 +25,23 @@ def count_tokens(counts: UnitCounts, done: FinishedDocument) -> None:
         template = result.chunk.template
         bump(counts.tokens_prompt_by_template, template, result.prompt_tokens)
         bump(counts.tokens_completion_by_template, template, result.completion_tokens)
+        tokens = result.completion_tokens
+        if result.loop_cut is not None and result.completion:
+            looped = round(tokens * (len(result.completion) - result.loop_cut) / len(result.completion))
+            counts.tokens_completion_loops += looped
+            tokens -= looped
         if not result.pairs:
-            counts.tokens_completion_no_pairs += result.completion_tokens
+            counts.tokens_completion_no_pairs += tokens
             continue
-        share, extra = divmod(result.completion_tokens, len(result.pairs))
+        share, extra = divmod(tokens, len(result.pairs))
         for i, pair in enumerate(result.pairs):
-            tokens = share + (i < extra)
+            mine = share + (i < extra)
             reason = fate.get(id(pair))
             if reason is None:
-                counts.tokens_completion_kept += tokens
+                counts.tokens_completion_kept += mine
             else:
-                counts.tokens_completion_dropped += tokens
-                bump(counts.tokens_completion_dropped_by_reason, reason, tokens)
+                counts.tokens_completion_dropped += mine
+                bump(counts.tokens_completion_dropped_by_reason, reason, mine)
 
 
 def tokens_per_kept_pair(summary: dict) -> float | None:
@@ -47,7 +53,7 @@ def tokens_per_kept_pair(summary: dict) -> float | None:
 
 TOKEN_FIELDS = (
     "tokens_prompt", "tokens_completion", "tokens_prompt_cached", "tokens_completion_cached",
-    "tokens_completion_kept", "tokens_completion_dropped", "tokens_completion_no_pairs",
+    "tokens_completion_kept", "tokens_completion_dropped", "tokens_completion_no_pairs", "tokens_completion_loops",
     "tokens_completion_dropped_by_reason", "tokens_prompt_by_template", "tokens_completion_by_template",
 )
 
@@ -66,6 +72,7 @@ def token_rows(summary: dict) -> list[tuple[str, str]]:
         ("completion tokens behind kept pairs", summary.get("tokens_completion_kept", 0)),
         ("completion tokens lost to dropped pairs", summary.get("tokens_completion_dropped", 0)),
         ("completion tokens lost to chunks without pairs", summary.get("tokens_completion_no_pairs", 0)),
+        ("completion tokens lost to loops", summary.get("tokens_completion_loops", 0)),
     ]
     rows += [(f"  lost to {reason}", n) for reason, n in
              sorted(summary.get("tokens_completion_dropped_by_reason", {}).items(), key=lambda kv: -kv[1])]

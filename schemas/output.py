@@ -114,6 +114,7 @@ class UnitCounts:
     tokens_completion_kept: int = 0
     tokens_completion_dropped: int = 0
     tokens_completion_no_pairs: int = 0
+    tokens_completion_loops: int = 0  # the looping tail of answers cut for repetition (what cancelling saves)
     tokens_completion_dropped_by_reason: dict[str, int] = field(default_factory=dict)
     tokens_prompt_by_template: dict[str, int] = field(default_factory=dict)
     tokens_completion_by_template: dict[str, int] = field(default_factory=dict)

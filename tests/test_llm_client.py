@@ -35,7 +35,7 @@ async def generate(urls: list[str], work, answer_format: str = "qa", cache: Requ
                    **settings) -> tuple[list, LLMClient]:
     client = LLMClient(urls, None, ClientSettings(**{**FAST_RETRY, **settings}), cache)
     async with client:
-        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 64},
+        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 256},
                                        answer_format)
     return out, client
 
@@ -146,7 +146,7 @@ def test_a_documents_requests_go_to_one_endpoint_while_it_is_not_busier():
         keys = set()
         for r in g.chunks:
             messages = TEMPLATES[r.chunk.template].messages(r.chunk.text, "qa")
-            keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 64}))
+            keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 256}))
         homes = [url for url, got in answered.items() if keys & set(got)]
         assert len(homes) == 1, (g.document.key, homes)
     # (Whether documents also spread over both servers depends on which became ready first and on

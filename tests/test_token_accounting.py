@@ -50,7 +50,8 @@ def test_tokens_paid_cached_kept_and_dropped_add_up(tmp_path):
     assert paid["tokens_prompt_cached"] == paid["tokens_completion_cached"] == 0
     # Every completion token is behind a kept pair, a dropped pair or a chunk without pairs.
     assert paid["pairs_kept"] == 12 and paid["pairs_dropped"] == 24
-    split = paid["tokens_completion_kept"] + paid["tokens_completion_dropped"] + paid["tokens_completion_no_pairs"]
+    split = (paid["tokens_completion_kept"] + paid["tokens_completion_dropped"] + paid["tokens_completion_no_pairs"]
+             + paid["tokens_completion_loops"])
     assert split == paid["tokens_completion"]
     assert paid["tokens_completion_dropped_by_reason"] == {"answer_too_long": paid["tokens_completion_dropped"]}
     assert abs(paid["tokens_completion_kept"] * 3 - paid["tokens_completion"]) <= 12  # a third, per chunk rounding
