@@ -203,12 +203,14 @@ def build_app(behaviour: Behaviour) -> web.Application:
                                                              "total_tokens": prompt_tokens + sent}})
             await send("[DONE]")
             await resp.write_eof()
-        except (ConnectionResetError, asyncio.CancelledError):
+        except (ConnectionResetError, asyncio.CancelledError) as exc:
             if sent < len(tokens):
                 counters.cancelled += 1  # like vLLM: a client gone away aborts the request
                 answered(key)  # what it got may be cached: it counts as answered
             counters.completion_tokens += sent
-            raise
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return resp  # nobody to answer: end quietly
         counters.completion_tokens += sent
         return resp
 
@@ -303,7 +305,7 @@ class FakeServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base_url}/models", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/models", timeout=1).status_code in (200, 401):  # 401: keyed
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
