@@ -13,6 +13,7 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from pipeline.token_accounting import TOKEN_FIELDS, token_rows
 from schemas.output import CAULDRON_FEATURES
 
 DATA_GLOB = "data/train-*"  # every published layout keeps its shards here (see hub_layout.py)
@@ -24,6 +25,7 @@ RUN_STAT_FIELDS = (
     "pairs_generated", "pairs_kept", "pairs_dropped", "pairs_dropped_by_reason",
     "pairs_generated_by_template", "pairs_kept_by_template",
     "model", "templates", "profile", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
+    *TOKEN_FIELDS,
 )
 
 
@@ -111,6 +113,9 @@ def run_statistics_section(stats: dict) -> str:
                        ("pairs_kept_by_template", "Pairs kept, by prompt template")):
         if stats.get(key):
             parts += ["", f"### {title}", "", _table(sorted(stats[key].items()))]
+    tokens = token_rows(stats)
+    if tokens:
+        parts += ["", "### Tokens", "", _table(tokens)]
     settings = [(k, f"`{json.dumps(stats[k])}`") for k in ("model", "templates", "profile", "sampling",
                                                           "answer_format", "filter_preset") if k in stats]
     if settings:

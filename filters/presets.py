@@ -16,12 +16,14 @@ from filters.grounding import GroundingFilter
 from filters.length_bounds import LengthBoundsFilter
 from filters.near_duplicate_question import NearDuplicateQuestionFilter
 from filters.precise_patterns import PrecisePatternFilter
+from filters.prompt_echo import PromptEchoFilter
 from filters.question_form import QuestionFormFilter
 from filters.reference_patterns import ReferencePatternFilter
 from filters.settings import FILTER_DEFAULTS, FilterSettings
 
 FILTERS: dict[str, Callable[[FilterSettings], PairFilter]] = {
     "empty": lambda s: EmptyPairFilter(),
+    "prompt_echo": PromptEchoFilter,
     "reference_patterns": lambda s: ReferencePatternFilter(),
     "length": LengthBoundsFilter,
     "not_a_question": lambda s: QuestionFormFilter(),
@@ -32,10 +34,12 @@ FILTERS: dict[str, Callable[[FilterSettings], PairFilter]] = {
 }
 
 PRESETS: dict[str, list[str]] = {
-    # The reference rules exactly. `empty` stands in for the reference parser, which never produced
-    # a question without an answer (ours emits one with an empty answer so that it is counted).
-    "docmatix": ["empty", "reference_patterns"],
-    "strict": ["empty", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
+    # The reference rules exactly, for fidelity checks. `empty` stands in for the reference parser,
+    # which never produced a question without an answer (ours emits one so that it is counted).
+    "docmatix-exact": ["empty", "reference_patterns"],
+    # The reference rules plus the echo filter: no pair copied from our own prompts is kept.
+    "docmatix": ["empty", "prompt_echo", "reference_patterns"],
+    "strict": ["empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
                "near_duplicate"],
 }
 DEFAULT_PRESET = "strict"

@@ -18,6 +18,8 @@ class FilterSettings:
     max_question_chars: int = 300
     min_answer_chars: int = 1
     max_answer_chars: int = 1000
+    # Where the prompt templates are (None: prompts/): the echo filter drops copies of them.
+    prompts_dir: str | None = None
 
     @classmethod
     def from_object(cls, obj: Any) -> FilterSettings:

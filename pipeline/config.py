@@ -10,6 +10,7 @@ from filters.options import add_filter_arguments
 from filters.presets import DEFAULT_PRESET
 from filters.settings import FILTER_DEFAULTS
 from pipeline.profiles import PROFILES, apply_profile
+from pipeline.repetition import LoopSettings
 
 
 @dataclass
@@ -28,6 +29,15 @@ class RunConfig:
     top_p: float | None = 1.0  # None: not sent
     send_seed: bool = True  # send `seed` with each request (the reference sends none)
     max_tokens: int = 2000
+    # Sent only when set (both vLLM and llama.cpp accept these OpenAI names); None keeps request keys,
+    # and so the request cache, as they were.
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    # Loop control (pipeline/repetition.py): cut a completion where it repeats itself, and with
+    # cancel_loops stream it and cancel the request there instead of paying up to max_tokens.
+    loop_repeats: int = 3
+    max_pairs_per_page: int = 12
+    cancel_loops: bool = True
     request_timeout_s: float = 600.0
     max_attempts: int = 4
     embedded_parallel: int = 4
@@ -90,8 +100,14 @@ class RunConfig:
     def sampling(self) -> dict:
         """The sampling fields each request carries; unset ones are not sent (the server's defaults)."""
         values = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
-                  "seed": self.seed if self.send_seed else None}
+                  "seed": self.seed if self.send_seed else None,
+                  "frequency_penalty": self.frequency_penalty, "presence_penalty": self.presence_penalty}
         return {k: v for k, v in values.items() if v is not None}
+
+    def loop_settings(self) -> LoopSettings | None:
+        if not self.loop_repeats and not self.max_pairs_per_page:
+            return None
+        return LoopSettings(loop_repeats=self.loop_repeats, max_pairs_per_page=self.max_pairs_per_page)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +128,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--temperature", type=float, default=d.temperature)
     g.add_argument("--top-p", type=float, default=d.top_p)
     g.add_argument("--max-tokens", type=int, default=d.max_tokens)
+    g.add_argument("--frequency-penalty", type=float, default=None,
+                   help="sent to the server when given (vLLM and llama.cpp): discourages repeated tokens")
+    g.add_argument("--presence-penalty", type=float, default=None, help="sent to the server when given")
+    g.add_argument("--loop-repeats", type=int, default=d.loop_repeats,
+                   help="a question line repeated this often (any line: twice that) is a loop; 0: off")
+    g.add_argument("--max-pairs-per-page", type=int, default=d.max_pairs_per_page,
+                   help="cut a chunk's answer after this many pairs per page (prompts ask ~4); 0: no cap")
+    g.add_argument("--no-loop-cancel", dest="cancel_loops", action="store_false",
+                   help="do not stream answers to cancel looping ones (they are still cut when parsed)")
     g.add_argument("--request-timeout", dest="request_timeout_s", type=float, default=d.request_timeout_s)
     g.add_argument("--max-attempts", type=int, default=d.max_attempts)
     g.add_argument("--embedded-parallel", type=int, default=d.embedded_parallel)

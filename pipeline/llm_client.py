@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -47,6 +48,31 @@ class ChatResult:
     attempts: int  # HTTP requests sent for this chat (0 when answered from the cache)
     cached: bool = False
     finish_reason: str | None = None
+    # The server's `usage` for the answer (for a cached one: what it cost when it was paid for).
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cancelled: bool = False  # streamed and cut off by the caller's `stop` (a looping answer)
+
+
+def usage_tokens(usage: object) -> tuple[int, int]:
+    """(prompt, completion) tokens from an OpenAI `usage` object; zeros when missing or malformed."""
+    if not isinstance(usage, dict):
+        return 0, 0
+    try:
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    except (TypeError, ValueError):
+        return 0, 0
+
+
+@dataclass
+class StreamedAnswer:
+    """A streamed chat completion as far as it was read."""
+
+    text: str
+    usage: dict
+    finish_reason: str | None
+    deltas: int  # content chunks received: about one token each on vLLM and llama.cpp
+    cancelled: bool
 
 
 @dataclass
@@ -123,6 +149,44 @@ class LLMClient:
         async with self._http.request(method, url, json=body, timeout=timeout) as resp:
             headers = {k.lower(): v for k, v in resp.headers.items()}
             return HTTPAnswer(resp.status, await resp.text(errors="replace"), headers)
+
+    async def stream_chat(self, url: str, body: dict, stop: Callable[[str], bool]) -> HTTPAnswer | StreamedAnswer:
+        """POST with `stream: true` and read the server-sent events; once `stop(text so far)` says so,
+        close the connection, which makes vLLM and llama.cpp abort the request (no more tokens paid).
+        An error status comes back as an HTTPAnswer, as from `request`."""
+        if self._http is None:
+            raise RuntimeError("LLMClient used outside `async with`")
+        # continuous_usage_stats (vLLM): usage on every event, so a cancelled answer still has its
+        # prompt tokens; servers without it send usage in the final event only.
+        body = {**body, "stream": True, "stream_options": {"include_usage": True, "continuous_usage_stats": True}}
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s)
+        async with self._http.post(url, json=body, timeout=timeout) as resp:
+            headers = {k.lower(): v for k, v in resp.headers.items()}
+            if resp.status != 200:
+                return HTTPAnswer(resp.status, await resp.text(errors="replace"), headers)
+            parts: list[str] = []
+            usage: dict = {}
+            finish, deltas = None, 0
+            async for raw in resp.content:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                event = json.loads(data)  # ValueError on garbage: the caller retries
+                if isinstance(event.get("usage"), dict):
+                    usage = event["usage"]
+                for choice in event.get("choices") or []:
+                    content = (choice.get("delta") or {}).get("content")
+                    finish = choice.get("finish_reason") or finish
+                    if content:
+                        parts.append(content)
+                        deltas += 1
+                        if stop("".join(parts)):
+                            resp.close()  # drop the connection: the server stops generating
+                            return StreamedAnswer("".join(parts), usage, "cancelled", deltas, True)
+            return StreamedAnswer("".join(parts), usage, finish, deltas, False)
 
     async def __aenter__(self) -> LLMClient:
         headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
@@ -242,15 +306,17 @@ class LLMClient:
     # -- requests --------------------------------------------------------------------------------
 
     async def chat(self, messages: list[dict], sampling: dict, response_format: dict | None = None,
-                   affinity: str | None = None) -> ChatResult:
+                   affinity: str | None = None, stop: Callable[[str], bool] | None = None) -> ChatResult:
         """One chat completion. `affinity` (e.g. the document key) keeps related requests on one
-        endpoint while it is not much busier than the others."""
+        endpoint while it is not much busier than the others. With `stop`, the answer is streamed and
+        the request cancelled once `stop(text so far)` is true; the text up to there is the answer (and
+        is cached: the same check on it gives the same verdict on a rerun)."""
         key = request_key(self.model or "", messages, sampling, response_format)
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = self.cache.get_with_usage(key)
             if hit is not None:
                 self.stats.cache_hits += 1
-                return ChatResult(hit, 0, cached=True)
+                return ChatResult(hit[0], 0, True, None, *usage_tokens(hit[1]))
         body = {"model": self.model, "messages": messages, **sampling}
         if response_format is not None:
             body["response_format"] = response_format
@@ -265,7 +331,11 @@ class LLMClient:
             previous = ep
             try:
                 self.stats.requests_sent += 1
-                resp = await self.request("POST", f"{ep.base_url}/chat/completions", body)
+                url = f"{ep.base_url}/chat/completions"
+                resp = await (self.stream_chat(url, body, stop) if stop else self.request("POST", url, body))
+            except ValueError as exc:  # a malformed event in a stream
+                last = f"{ep.base_url}: malformed stream: {exc}"
+                continue
             except (aiohttp.ClientError, TimeoutError) as exc:  # refused/reset connections, timeouts
                 ep.failures += 1
                 self._mark_down(ep)
@@ -273,6 +343,14 @@ class LLMClient:
                 continue
             finally:
                 await self._release(ep)
+            if isinstance(resp, StreamedAnswer):
+                ep.consecutive_errors, ep.down_until = 0, 0.0
+                prompt, completion = usage_tokens(resp.usage)
+                completion = completion or resp.deltas  # cancelled: no final usage, count what arrived
+                usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+                if self.cache is not None:
+                    self.cache.put(key, resp.text, usage)
+                return ChatResult(resp.text, attempt, False, resp.finish_reason, prompt, completion, resp.cancelled)
             if resp.status in RETRYABLE_STATUS:
                 ep.failures += 1
                 wait = self._retry_after(resp)
@@ -282,14 +360,16 @@ class LLMClient:
             if resp.status != 200:
                 raise self._fail(f"http_{resp.status}", resp.text[:500], attempt)
             try:
-                choice = resp.json()["choices"][0]
+                data = resp.json()
+                choice = data["choices"][0]
                 text = choice["message"]["content"] or ""
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 last = f"malformed response: {exc}: {resp.text[:300]}"
                 continue
+            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
             if self.cache is not None:
-                self.cache.put(key, text)
-            return ChatResult(text, attempt, finish_reason=choice.get("finish_reason"))
+                self.cache.put(key, text, usage)
+            return ChatResult(text, attempt, False, choice.get("finish_reason"), *usage_tokens(usage))
         raise self._fail("max_attempts", last, self.settings.max_attempts)
 
     def _fail(self, reason: str, detail: str, attempts: int) -> ChatFailure:

@@ -25,12 +25,14 @@ from typing import Any
 from filters.base import PairFilter
 from pipeline.config import RunConfig
 from pipeline.prompt_templates import PromptTemplate
-from pipeline.qa_parse import QA_JSON_SCHEMA, parse_completion
+from pipeline.qa_parse import QA_JSON_SCHEMA
 from pipeline.record_rows import from_row, to_row
+from pipeline.repetition import LoopSettings
 from pipeline.s3_chunk import chunk_document, long_page_rejection
+from pipeline.s4_generate import parse_chunk
 from pipeline.s5_filter import filter_document
 from pipeline.token_count import approximate_tokens
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
+from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument
 
 PASS_THROUGH_MESSAGES = [{"role": "user", "content": "."}]  # a record with no prompt still needs a row
 ERROR_COLUMN = "__inference_error__"  # set by ray.data.llm on rows whose generation failed
@@ -91,7 +93,10 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
 
 def postprocess(row: dict[str, Any]) -> dict[str, Any]:
     return {"unit_id": row["unit_id"], "seq": row["seq"], "record": row["record"], "chunk": row["chunk"],
-            "generated_text": row.get("generated_text") or "", ERROR_COLUMN: ""}
+            "generated_text": row.get("generated_text") or "", ERROR_COLUMN: "",
+            # vLLM's token counts for the request (ray.data.llm's engine stage columns); 0 if absent.
+            "num_input_tokens": int(row.get("num_input_tokens") or 0),
+            "num_generated_tokens": int(row.get("num_generated_tokens") or 0)}
 
 
 def build(config: RunConfig):
@@ -109,28 +114,31 @@ def apply(ds, config: RunConfig, templates: list[PromptTemplate]):
     return build(config)(ds)
 
 
-def chunk_result(row: dict[str, Any], answer_format: str) -> ChunkResult:
+def chunk_result(row: dict[str, Any], answer_format: str, loops: LoopSettings | None = None) -> ChunkResult:
     chunk: Chunk = pickle.loads(row["chunk"])
     error = row.get(ERROR_COLUMN) or ""
     if error:
         return ChunkResult(chunk, None, error="inference_error", error_detail=str(error)[:500], requests=1)
-    text = row.get("generated_text") or ""
-    pairs = [QAPair(q, a, chunk.template, chunk.index) for q, a in parse_completion(text, answer_format)]
-    return ChunkResult(chunk, text, pairs, error=None if pairs else "no_pairs_parsed", requests=1)
+    out = parse_chunk(chunk, row.get("generated_text") or "", answer_format, loops)
+    out.requests = 1
+    out.prompt_tokens = int(row.get("num_input_tokens") or 0)
+    out.completion_tokens = int(row.get("num_generated_tokens") or 0)
+    return out
 
 
 class Regrouper:
     """On the driver: turns the processor's ordered chunk rows back into one record per input record."""
 
-    def __init__(self, answer_format: str, filters: list[PairFilter]):
+    def __init__(self, answer_format: str, filters: list[PairFilter], loops: LoopSettings | None = None):
         self.answer_format = answer_format
         self.filters = filters
+        self.loops = loops  # batch inference cannot cancel: loops are only cut from the parsed text
         self.pending: list[ChunkResult] = []
 
     def feed(self, row: dict[str, Any]) -> Any | None:
         """The finished record when `row` completes one, else None."""
         if row.get("chunk"):
-            self.pending.append(chunk_result(row, self.answer_format))
+            self.pending.append(chunk_result(row, self.answer_format, self.loops))
         if not row.get("record"):
             return None
         record = from_row(row)

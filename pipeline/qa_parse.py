@@ -16,6 +16,12 @@ _MARKER = regex.compile(
 )
 
 
+def split_marker(line: str) -> tuple[str | None, str]:
+    """("Q" or "A", the text after the marker) for a line opening with a marker, else (None, line)."""
+    m = _MARKER.match(line)
+    return (m.group(1)[0].upper(), line[m.end():]) if m else (None, line)
+
+
 def parse_qa_text(completion: str) -> list[tuple[str, str]]:
     """Pairs from "Q1: ... A1: ..." text. A question with no answer gets an empty answer, so the
     filters (not the parser) decide its fate and it is counted."""

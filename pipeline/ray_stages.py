@@ -135,7 +135,8 @@ class GenerateAndFilter:
                                     self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
             work.append((record, chunks))
         generated = asyncio.run_coroutine_threadsafe(
-            generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format),
+            generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format,
+                               self.config.loop_settings(), self.config.cancel_loops),
             self.loop,
         ).result()
         finished = iter(filter_document(g, self.filters) for g in generated)

@@ -113,7 +113,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         from pipeline.s5_filter import filters_from
 
         ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
-        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config)).feed
+        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), config.loop_settings()).feed
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
                             num_cpus=0, batch_format="numpy",

@@ -13,21 +13,41 @@ import asyncio
 from pipeline.llm_client import ChatFailure, LLMClient
 from pipeline.prompt_templates import PromptTemplate
 from pipeline.qa_parse import parse_completion, response_format
+from pipeline.repetition import LoopDetector, LoopSettings, find_loop
 from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
+
+
+def parse_chunk(chunk: Chunk, text: str, answer_format: str, loops: LoopSettings | None) -> ChunkResult:
+    """Pairs from a completion, cut where it starts looping (then the chunk's error is `repetition`).
+    Shared by the endpoint path and the in-cluster vLLM path."""
+    loop = find_loop(text, loops, len(chunk.page_indices)) if loops is not None else None
+    kept_text = text[:loop.cut] if loop else text
+    pairs = [QAPair(q, a, chunk.template, chunk.index) for q, a in parse_completion(kept_text, answer_format)]
+    if loop is not None:
+        return ChunkResult(chunk, text, pairs, error="repetition", error_detail=loop.detail, loop_cut=loop.cut)
+    return ChunkResult(chunk, text, pairs, error=None if pairs else "no_pairs_parsed")
 
 
 async def generate_chunk(
     client: LLMClient, chunk: Chunk, template: PromptTemplate, sampling: dict, answer_format: str,
-    affinity: str | None = None,
+    affinity: str | None = None, loops: LoopSettings | None = None, cancel_loops: bool = False,
 ) -> ChunkResult:
+    """With `cancel_loops` (and `loops`), the answer is streamed and the request cancelled once it loops."""
     messages = template.messages(chunk.text, answer_format)
+    stop = None
+    if loops is not None and cancel_loops:
+        detector = LoopDetector(loops, len(chunk.page_indices))
+
+        def stop(text: str) -> bool:
+            return detector.feed(text) is not None
     try:
-        result = await client.chat(messages, sampling, response_format(answer_format), affinity=affinity)
+        result = await client.chat(messages, sampling, response_format(answer_format), affinity=affinity, stop=stop)
     except ChatFailure as exc:
         return ChunkResult(chunk, None, error=exc.reason, error_detail=exc.detail, requests=exc.attempts)
-    pairs = [QAPair(q, a, chunk.template, chunk.index) for q, a in parse_completion(result.text, answer_format)]
-    error = None if pairs else "no_pairs_parsed"
-    return ChunkResult(chunk, result.text, pairs, error=error, requests=result.attempts, cached=result.cached)
+    out = parse_chunk(chunk, result.text, answer_format, loops)
+    out.requests, out.cached = result.attempts, result.cached
+    out.prompt_tokens, out.completion_tokens = result.prompt_tokens, result.completion_tokens
+    return out
 
 
 async def generate_documents(
@@ -36,10 +56,13 @@ async def generate_documents(
     templates: dict[str, PromptTemplate],
     sampling: dict,
     answer_format: str,
+    loops: LoopSettings | None = None,
+    cancel_loops: bool = False,
 ) -> list[GeneratedDocument]:
     tasks = [
         [asyncio.ensure_future(
-            generate_chunk(client, c, templates[c.template], sampling, answer_format, affinity=doc.key))
+            generate_chunk(client, c, templates[c.template], sampling, answer_format, affinity=doc.key,
+                           loops=loops, cancel_loops=cancel_loops))
          for c in chunks]
         for doc, chunks in work
     ]

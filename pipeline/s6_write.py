@@ -18,6 +18,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.token_accounting import count_tokens
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,
     REJECTED_DOCUMENT_SCHEMA,
@@ -137,6 +138,7 @@ class UnitWriter:
             c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
             c.pages_lost += len(doc.lost_pages)
             c.documents_repaired += int(doc.repaired)
+        count_tokens(c, done)
         for result in done.chunks:
             c.chunks += 1
             c.requests += result.requests

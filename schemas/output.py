@@ -115,6 +115,21 @@ class UnitCounts:
     chunks_rejected_by_reason: dict[str, int] = field(default_factory=dict)
     pairs_kept_by_template: dict[str, int] = field(default_factory=dict)
     pairs_generated_by_template: dict[str, int] = field(default_factory=dict)
+    # Tokens, from the servers' `usage` (pipeline/token_accounting.py). Paid: answered by a server in this
+    # run; cached: answered from the request cache, at the cost they had when first paid for.
+    tokens_prompt: int = 0
+    tokens_completion: int = 0
+    tokens_prompt_cached: int = 0
+    tokens_completion_cached: int = 0
+    # Completion tokens (paid and cached) split over what they produced: each chunk's tokens shared
+    # equally by its parsed pairs; a chunk without pairs counts them all as no_pairs.
+    tokens_completion_kept: int = 0
+    tokens_completion_dropped: int = 0
+    tokens_completion_no_pairs: int = 0
+    tokens_completion_loops: int = 0  # the looping tail of answers cut for repetition (what cancelling saves)
+    tokens_completion_dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    tokens_prompt_by_template: dict[str, int] = field(default_factory=dict)
+    tokens_completion_by_template: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: UnitCounts) -> None:
         for name, value in asdict(other).items():
@@ -133,7 +148,10 @@ class UnitCounts:
 
 # Counts that depend on what one invocation sent (the request cache answers the rest), not on the output's
 # content: they stay out of manifest.json so that two runs with the same output have the same manifest.
-INVOCATION_COUNTS = frozenset({"requests", "requests_cached"})
+# Counts that depend on the request cache (what this invocation sent vs found answered), not on the
+# output's content: left out of manifest.json so identical outputs have identical manifests.
+INVOCATION_COUNTS = frozenset({"requests", "requests_cached", "tokens_prompt", "tokens_completion",
+                               "tokens_prompt_cached", "tokens_completion_cached"})
 
 
 def bump(counter: dict[str, int], key: str, n: int = 1) -> None:

@@ -87,6 +87,12 @@ class ChunkResult:
     error_detail: str = ""
     requests: int = 0
     cached: bool = False
+    # Tokens from the server's `usage` (0 when it sent none); for a cached answer, its original cost.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # Where the completion started looping (pipeline/repetition.py): pairs come from the text before
+    # it, and `error` is "repetition". None when it did not loop.
+    loop_cut: int | None = None
 
 
 @dataclass

@@ -5,9 +5,17 @@
 
 Serves `/v1/models`, `/v1/chat/completions` (a deterministic "Q1:/A1:" or JSON answer built from the
 prompt's document text), `/tokenize` (llama.cpp style: one token per whitespace-separated word) and
-`/stats`. Failures are drawn from a seeded RNG. With `--log`, every answered request's key (a hash of its
-body) and the body (so tests see what was sent) are appended to a file, flushed before the answer is
-sent, so counts survive a killed client and a dead server. Binds 127.0.0.1 only.
+`/stats`. Where the client depends on it, it answers as vLLM's OpenAI server does: `usage` filled (one
+token per word), `max_tokens` honoured with `finish_reason: "length"`, streaming as server-sent events
+(`stream: true`; usage in a final event with `stream_options.include_usage`), 400 for a prompt over
+`--max-context` tokens, 404 for an unknown model, 401 without the key when `--api-key` is set, and
+`Retry-After` in seconds on 429. `--loop-rate` makes that share of answers (chosen by a hash of the
+request, so the same ones on every run) loop like a small model: the pairs, then one pair renumbered
+until `max_tokens`. With `--token-delay` each token takes that long, and a streamed answer stops
+being generated when the client goes away; `completion_tokens` in /stats counts what was generated. Failures are drawn from a seeded RNG.
+With `--log`, every answered request's key (a hash of its body) and the body (so tests see what was
+sent) are appended to a file, flushed before the answer is sent, so counts survive a killed client and a
+dead server. Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -42,6 +50,11 @@ class Behaviour:
     tokenize: bool = True
     seed: int = 0
     log_path: str | None = None
+    loop_rate: float = 0.0  # share of answers that loop until max_tokens
+    token_delay_s: float = 0.0  # time per generated token
+    max_context: int = 0  # prompt + max_tokens over this: 400, as vLLM (0: no limit)
+    api_key: str | None = None  # when set, 401 without "Authorization: Bearer <key>"
+    retry_after_s: int = 0  # Retry-After of a 429, in seconds
 
 
 @dataclass
@@ -54,12 +67,19 @@ class Counters:
     tokenize_requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    prompt_tokens: int = 0  # the usage of every answer sent, summed
+    completion_tokens: int = 0  # tokens generated, including those of streams the client cancelled
+    looped: int = 0  # answers that looped
+    cancelled: int = 0  # streams the client closed before the end
+    rejected_400: int = 0
     answered_keys: list[str] = field(default_factory=list)
 
 
 def body_key(body: dict) -> str:
     """The pipeline's request-cache key of this request, so tests can compare server logs and the cache."""
-    sampling = {k: v for k, v in body.items() if k not in ("model", "messages", "response_format")}
+    # Streaming is how the answer travels, not what is asked: the pipeline's key leaves it out too.
+    sampling = {k: v for k, v in body.items()
+                if k not in ("model", "messages", "response_format", "stream", "stream_options")}
     return request_key(body.get("model") or "", body.get("messages", []), sampling, body.get("response_format"))
 
 
@@ -79,6 +99,17 @@ def fake_pairs(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def count_tokens(text: str) -> int:
+    """The stand-in tokenizer (as `/tokenize`): one token per whitespace-separated word."""
+    return len(text.split())
+
+
+def usage_of(body: dict, completion: str) -> dict:
+    prompt = sum(count_tokens(m.get("content") or "") for m in body.get("messages", []))
+    done = count_tokens(completion)
+    return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
+
+
 def completion_text(body: dict) -> str:
     pairs = fake_pairs(document_text(body.get("messages", [])))
     if body.get("response_format"):
@@ -86,12 +117,107 @@ def completion_text(body: dict) -> str:
     return "\n".join(f"Q{i}: {q}\nA{i}: {a}" for i, (q, a) in enumerate(pairs, 1))
 
 
+def loops(body: dict, rate: float) -> bool:
+    """Whether this request's answer loops: a fixed share of requests, the same ones on every run."""
+    return rate > 0 and int(body_key(body)[:8], 16) / 16**8 < rate
+
+
+def looping_text(text: str, max_tokens: int) -> str:
+    """The answer, then the same pair renumbered until max_tokens (the loop small models fall into)."""
+    lines, i = [text], text.count("\nA") + 2
+    while count_tokens("\n".join(lines)) < max_tokens:
+        lines.append(f"Q{i}: What is the age of the person who wrote the document?\n"
+                     f"A{i}: The document is written by a female.")
+        i += 1
+    return "\n".join(lines)
+
+
+def generated_tokens(text: str, max_tokens: int | None) -> tuple[list[str], str]:
+    """The answer as tokens (a word with the whitespace before it), cut at max_tokens; finish_reason."""
+    tokens = re.findall(r"\s*\S+", text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        return tokens[:max_tokens], "length"
+    return tokens, "stop"
+
+
 def build_app(behaviour: Behaviour) -> web.Application:
     counters = Counters()
     rng = random.Random(behaviour.seed)
     log_file = open(behaviour.log_path, "a", encoding="utf-8") if behaviour.log_path else None  # noqa: SIM115
 
-    async def models(_: web.Request) -> web.Response:
+    def error(status: int, message: str, kind: str, headers: dict | None = None) -> web.Response:
+        # vLLM's error body: {"error": {"message", "type", "code"}} (older versions: the fields at top level)
+        return web.json_response({"error": {"message": message, "type": kind, "code": status}}, status=status,
+                                 headers=headers)
+
+    def authorised(request: web.Request) -> bool:
+        return not behaviour.api_key or request.headers.get("Authorization") == f"Bearer {behaviour.api_key}"
+
+    def check_request(request: web.Request, body: dict) -> web.Response | None:
+        """vLLM's refusals, in its order: key, model, context length."""
+        if not authorised(request):
+            return error(401, "Unauthorized", "Unauthorized")
+        if body.get("model") != behaviour.model:
+            return error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
+        prompt = usage_of(body, "")["prompt_tokens"]
+        wanted = prompt + (body.get("max_tokens") or 0)
+        if behaviour.max_context and wanted > behaviour.max_context:
+            counters.rejected_400 += 1
+            return error(400, f"This model's maximum context length is {behaviour.max_context} tokens. However, "
+                              f"you requested {wanted} tokens ({prompt} in the messages, "
+                              f"{body.get('max_tokens') or 0} in the completion).", "BadRequestError")
+        return None
+
+    def answered(key: str, body: dict) -> None:
+        counters.answered += 1
+        counters.answered_keys.append(key)
+        if log_file is not None:
+            log_file.write(json.dumps({"answered": key, "body": body}) + "\n")
+            log_file.flush()
+
+    async def stream(request: web.Request, body: dict, key: str, tokens: list[str], finish: str,
+                     prompt_tokens: int) -> web.StreamResponse:
+        """Server-sent events as vLLM sends them: a role delta, one event per token, the finish reason,
+        a usage event when asked (choices empty), then [DONE]."""
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        base = {"id": f"chatcmpl-{counters.answered}", "object": "chat.completion.chunk", "model": behaviour.model}
+
+        async def send(event: dict | str) -> None:
+            await resp.write(f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode())
+
+        sent = 0
+        try:
+            await send({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                             "finish_reason": None}]})
+            for token in tokens:
+                if behaviour.token_delay_s:
+                    await asyncio.sleep(behaviour.token_delay_s)
+                if request.transport is None or request.transport.is_closing():
+                    raise ConnectionResetError("client went away")
+                sent += 1
+                await send({**base, "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}]})
+            answered(key, body)  # logged before the client can have the whole answer (and cache it)
+            await send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+            if (body.get("stream_options") or {}).get("include_usage"):
+                await send({**base, "choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": sent,
+                                                             "total_tokens": prompt_tokens + sent}})
+            await send("[DONE]")
+            await resp.write_eof()
+        except (ConnectionResetError, asyncio.CancelledError) as exc:
+            if sent < len(tokens):
+                counters.cancelled += 1  # like vLLM: a client gone away aborts the request
+                answered(key, body)  # what it got may be cached: it counts as answered
+            counters.completion_tokens += sent
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return resp  # nobody to answer: end quietly
+        counters.completion_tokens += sent
+        return resp
+
+    async def models(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return error(401, "Unauthorized", "Unauthorized")
         return web.json_response({"object": "list", "data": [{"id": behaviour.model, "object": "model"}]})
 
     async def chat(request: web.Request) -> web.StreamResponse:
@@ -116,20 +242,31 @@ def build_app(behaviour: Behaviour) -> web.Application:
             draw -= behaviour.fail_rate
             if draw < behaviour.rate_limit_rate:
                 counters.rate_limited += 1
-                return web.json_response({"error": {"message": "slow down"}}, status=429,
-                                         headers={"Retry-After": "0"})
+                return error(429, "slow down", "RateLimitError", {"Retry-After": str(behaviour.retry_after_s)})
+            refusal = check_request(request, body)
+            if refusal is not None:
+                return refusal
             text = completion_text(body)
+            max_tokens = body.get("max_tokens")
+            if loops(body, behaviour.loop_rate):
+                counters.looped += 1
+                text = looping_text(text, max_tokens or 2000)
+            tokens, finish = generated_tokens(text, max_tokens)
             key = body_key(body)
-            counters.answered += 1
-            counters.answered_keys.append(key)
-            if log_file is not None:
-                log_file.write(json.dumps({"answered": key, "body": body}) + "\n")
-                log_file.flush()
+            prompt_tokens = usage_of(body, "")["prompt_tokens"]
+            counters.prompt_tokens += prompt_tokens
+            if body.get("stream"):
+                return await stream(request, body, key, tokens, finish, prompt_tokens)
+            if behaviour.token_delay_s:
+                await asyncio.sleep(behaviour.token_delay_s * len(tokens))
+            counters.completion_tokens += len(tokens)
+            answered(key, body)
             return web.json_response({
                 "id": f"chatcmpl-{counters.answered}", "object": "chat.completion", "model": behaviour.model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "choices": [{"index": 0, "finish_reason": finish,
+                             "message": {"role": "assistant", "content": "".join(tokens)}}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
+                          "total_tokens": prompt_tokens + len(tokens)},
             })
         finally:
             counters.in_flight -= 1
@@ -139,7 +276,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
         counters.tokenize_requests += 1
-        return web.json_response({"tokens": list(range(len(body.get("content", "").split())))})
+        return web.json_response({"tokens": list(range(count_tokens(body.get("content", ""))))})
 
     async def stats(_: web.Request) -> web.Response:
         return web.json_response(counters.__dict__)
@@ -169,7 +306,7 @@ class FakeServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base_url}/models", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/models", timeout=1).status_code in (200, 401):  # 401: keyed
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -204,9 +341,14 @@ def main() -> None:
     parser.add_argument("--no-tokenize", dest="tokenize", action="store_false")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", default=None)
+    parser.add_argument("--loop-rate", type=float, default=0.0)
+    parser.add_argument("--token-delay", type=float, default=0.0)
+    parser.add_argument("--max-context", type=int, default=0)
+    parser.add_argument("--api-key", default=None)
+    parser.add_argument("--retry-after", type=int, default=0)
     a = parser.parse_args()
     behaviour = Behaviour(a.model, a.delay, a.fail_rate, a.rate_limit_rate, a.drop_rate, a.die_after, a.tokenize,
-                          a.seed, a.log)
+                          a.seed, a.log, a.loop_rate, a.token_delay, a.max_context, a.api_key, a.retry_after)
     web.run_app(build_app(behaviour), host="127.0.0.1", port=a.port, print=None, access_log=None,
                 backlog=4096)
 

@@ -89,8 +89,11 @@ def test_run_config_chooses_filters_by_preset_or_names():
     config = RunConfig(inputs=[], output="")
     assert config.filter_preset == "strict"
     assert [f.name for f in filters_from(config)] == [
-        "empty", "length", "not_a_question", "precise_patterns", "grounding", "duplicate", "near_duplicate"]
+        "empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
+        "near_duplicate"]
     config.filter_preset = "docmatix"
+    assert [f.name for f in filters_from(config)] == ["empty", "prompt_echo", "reference_patterns"]
+    config.filter_preset = "docmatix-exact"
     assert [f.name for f in filters_from(config)] == ["empty", "reference_patterns"]
     config.filters = ["grounding", "duplicate"]
     config.grounding_threshold = 0.9

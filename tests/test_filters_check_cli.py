@@ -40,7 +40,7 @@ def test_strict_is_the_default_and_judges_each_line():
 
 
 def test_docmatix_preset_gives_the_reference_verdicts():
-    rc, out = filter_check([json.dumps(p) for p in PAIRS], "--preset", "docmatix")
+    rc, out = filter_check([json.dumps(p) for p in PAIRS], "--preset", "docmatix-exact")
     assert rc == 0
     assert [o["reasons"] for o in out] == [["word_dot_word"], ["word_dot_word"], [], [], [], ["unanswerable"],
                                            ["curly_braces"]]

@@ -211,7 +211,9 @@ def test_unknown_names_are_refused():
         build_filters(["grounding", "typo"])
 
 
-def test_the_prompt_templates_own_examples_pass_strict():
+def test_the_prompt_templates_own_examples_pass_strict_but_for_being_echoes():
+    """Strict's quality rules accept the examples we show the model; the echo filter alone drops them."""
+    not_echo = build_filters([n for n in PRESETS["strict"] if n != "prompt_echo"])
     examples = [(user, assistant) for t in load_templates() for user, assistant in t.examples]
     assert examples
     for document, completion in examples:
@@ -219,5 +221,6 @@ def test_the_prompt_templates_own_examples_pass_strict():
         pairs = parse_qa_text(completion)
         assert pairs
         for question, answer in pairs:
-            assert apply_filters(STRICT, question, answer, context) == [], (question, answer)
+            assert apply_filters(not_echo, question, answer, context) == [], (question, answer)
+            assert apply_filters(STRICT, question, answer, context) == ["prompt_echo"], (question, answer)
             context.record_kept(question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import zlib
 
 import pytest
@@ -36,7 +37,7 @@ async def generate(urls: list[str], work, answer_format: str = "qa", cache: Requ
                    **settings) -> tuple[list, LLMClient]:
     client = LLMClient(urls, None, ClientSettings(**{**FAST_RETRY, **settings}), cache)
     async with client:
-        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 64},
+        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 256},
                                        answer_format)
     return out, client
 
@@ -164,7 +165,7 @@ def test_each_document_sticks_to_its_preferred_endpoint_and_both_get_load():
         keys = set()
         for r in g.chunks:
             messages = TEMPLATES[r.chunk.template].messages(r.chunk.text, "qa")
-            keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 64}))
+            keys.add(body_key({"model": "fake-model", "messages": messages, "temperature": 0.0, "max_tokens": 256}))
         homes = [url for url, got in answered.items() if keys & set(got)]
         expected = urls[zlib.crc32(g.document.key.encode()) % 2]
         assert homes == [expected], (g.document.key, homes)
@@ -189,3 +190,73 @@ def test_an_endpoint_that_comes_up_late_joins_and_takes_requests():
     assert all(r.pairs for r in chunk_results(generated))
     assert client.endpoints[1].ready and client.endpoints[1].sent == late_answered >= 5
     assert early_answered + late_answered == 40 and early_answered >= 1
+
+
+# The stand-in answers as vLLM's OpenAI server does where the client depends on it (issue 19).
+def one_chat(url: str, *, stop=None, api_key: str | None = None, model: str | None = None, max_tokens: int = 256,
+             **settings):
+    messages = TEMPLATES["whole_document"].messages("Wind turbines generate electricity from wind.")
+
+    async def go():
+        client = LLMClient([url], model, ClientSettings(**{**FAST_RETRY, "api_key": api_key, **settings}))
+        async with client:
+            return await client.chat(messages, {"temperature": 0.0, "max_tokens": max_tokens}, stop=stop), client
+    return asyncio.run(go())
+
+
+def test_prompt_over_the_context_is_a_400_failure_without_retries():
+    with FakeServer("--max-context", "100") as server:
+        with pytest.raises(ChatFailure) as info:
+            one_chat(server.base_url)
+        assert server.stats()["chat_requests"] == 1  # a 400 is not retried
+    assert info.value.reason == "http_400" and "maximum context length" in info.value.detail
+
+
+def test_unknown_model_is_a_404_failure():
+    with FakeServer() as server, pytest.raises(ChatFailure) as info:
+        one_chat(server.base_url, model="no-such-model")
+    assert info.value.reason == "http_404" and "does not exist" in info.value.detail
+
+
+def test_api_key_is_sent_and_required_when_configured():
+    with FakeServer("--api-key", "sekrit") as server:
+        result, _ = one_chat(server.base_url, api_key="sekrit")
+        assert result.text.startswith("Q1:")
+        with pytest.raises(ChatFailure) as info:  # without the key even /models is refused: never ready
+            one_chat(server.base_url, ready_timeout_s=1)
+    assert info.value.reason == "endpoint_not_ready"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_max_tokens_usage_and_finish_reason(streamed):
+    stop = (lambda text: False) if streamed else None
+    with FakeServer() as server:
+        short, _ = one_chat(server.base_url, max_tokens=5, stop=stop)
+        full, _ = one_chat(server.base_url, stop=stop)
+        stats = server.stats()
+    assert short.finish_reason == "length" and short.completion_tokens == 5 and len(short.text.split()) == 5
+    assert full.finish_reason == "stop" and full.completion_tokens == len(full.text.split()) > 5
+    assert full.text.startswith(short.text)
+    assert short.prompt_tokens == full.prompt_tokens > 0
+    assert stats["completion_tokens"] == short.completion_tokens + full.completion_tokens
+    assert stats["prompt_tokens"] == 2 * full.prompt_tokens
+
+
+def test_stream_cancelled_by_the_caller_stops_the_server():
+    with FakeServer("--token-delay", "0.01") as server:
+        result, _ = one_chat(server.base_url, max_tokens=2000, stop=lambda text: len(text.split()) >= 10)
+        time.sleep(0.3)
+        stats = server.stats()
+    assert result.cancelled and result.finish_reason == "cancelled" and result.completion_tokens == 10
+    assert stats["cancelled"] == 1 and stats["completion_tokens"] < 30  # the answer has about 60 words
+
+
+def test_retry_after_is_honoured_in_seconds():
+    with FakeServer("--rate-limit-rate", "0.5", "--retry-after", "1", "--seed", "1") as server:
+        started = time.monotonic()
+        # backoff_max_s also caps Retry-After: raised here so the server's 1 s is what is waited
+        results = [one_chat(server.base_url, max_attempts=6, backoff_max_s=5)[0] for _ in range(4)]
+        took = time.monotonic() - started
+        limited = server.stats()["rate_limited"]
+    assert limited >= 1 and all(r.text for r in results)
+    assert took >= limited * 1.0  # each 429 waited its Retry-After second (backoff alone: well under)
