@@ -148,8 +148,6 @@ class UnitCounts:
 
 # Counts that depend on what one invocation sent (the request cache answers the rest), not on the output's
 # content: they stay out of manifest.json so that two runs with the same output have the same manifest.
-# Counts that depend on the request cache (what this invocation sent vs found answered), not on the
-# output's content: left out of manifest.json so identical outputs have identical manifests.
 INVOCATION_COUNTS = frozenset({"requests", "requests_cached", "tokens_prompt", "tokens_completion",
                                "tokens_prompt_cached", "tokens_completion_cached"})
 
