@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from filters.options import add_filter_arguments
 from filters.presets import DEFAULT_PRESET
 from filters.settings import FILTER_DEFAULTS
+from pipeline.language import parse_languages
 
 
 @dataclass
@@ -57,6 +58,7 @@ class RunConfig:
     max_image_megapixels: float = 256.0  # decoded size of any one embedded image
     extract_timeout_s: float = 60.0  # per document, in an isolated worker; 0: in-process, no deadline
     extract_memory_mb: int = 4096  # address-space cap of that worker; 0: none
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 codes to keep; empty: all (pipeline/language.py)
     # Filters (filters/options.py): a preset, or `filters` by name instead; settings as in FilterSettings
     filter_preset: str = DEFAULT_PRESET
     filters: list[str] = field(default_factory=list)
@@ -147,6 +149,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         "0 extracts in-process with no deadline")
     g.add_argument("--extract-memory-mb", type=int, default=d.extract_memory_mb,
                    help="address-space cap of the extraction worker (out_of_memory); 0: none")
+    g.add_argument("--languages", type=parse_languages, default=[], metavar="CODE,CODE",
+                   help="keep only documents detected (offline, py3langid) as one of these ISO 639-1 "
+                        "languages, e.g. en,fr; the others are rejected with reason 'language'")
     g = parser.add_argument_group("filters and output")
     add_filter_arguments(g)
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)

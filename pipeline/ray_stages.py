@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
 from pipeline.extract_limits import ExtractLimits
+from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
@@ -57,13 +58,17 @@ class ExtractPages:
     keeps around.
     """
 
-    def __init__(self, settings: ExtractSettings):
+    def __init__(self, settings: ExtractSettings, languages: tuple[str, ...] = ()):
         self.settings = settings
+        self.languages = languages
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         record = from_row(row)
         if isinstance(record, SourceDocument):
-            return replace_record(row, extract(record, self.settings))
+            extracted = extract(record, self.settings)
+            if isinstance(extracted, ExtractedDocument):  # language from the page text, before any LLM work
+                extracted = tag_language(extracted, self.languages)
+            return replace_record(row, extracted)
         return row
 
 

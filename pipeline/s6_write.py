@@ -18,6 +18,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.language import LANGUAGE_REASON, rejected_language
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,
     REJECTED_DOCUMENT_SCHEMA,
@@ -126,6 +127,8 @@ class UnitWriter:
         c.documents_read += 1
         c.documents_rejected += 1
         bump(c.documents_rejected_by_reason, rejected.reason)
+        if rejected.reason == LANGUAGE_REASON:
+            bump(c.documents_by_language, rejected_language(rejected.error))
         self._rejects["documents"].add(asdict(rejected))
 
     def add_finished(self, done: FinishedDocument) -> None:
@@ -135,6 +138,8 @@ class UnitWriter:
             c.pages += len(doc.pages)
             c.pages_ocr += sum(1 for p in doc.pages if p.source == "ocr")
             c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
+            if doc.language is not None:
+                bump(c.documents_by_language, doc.language)
         for result in done.chunks:
             c.chunks += 1
             c.requests += result.requests
@@ -189,6 +194,7 @@ class UnitWriter:
             "pair_templates": [p.template for p in done.kept],
             "pair_chunks": [p.chunk_index for p in done.kept],
             "pair_pages": [chunk_pages.get(p.chunk_index, []) for p in done.kept],
+            "language": doc.language, "language_probability": doc.language_probability,
         })
 
     # -- commit --------------------------------------------------------------------------------

@@ -41,6 +41,9 @@ ROW_META_SCHEMA = pa.schema(
         ("pair_templates", pa.list_(pa.string())),
         ("pair_chunks", pa.list_(pa.int32())),
         ("pair_pages", pa.list_(pa.list_(pa.int32()))),  # the pages (0-based) of each pair's chunk
+        # Appended columns: readers must allow them to be absent (outputs written before them).
+        ("language", pa.string()),  # ISO 639-1 of the document's text (pipeline/language.py)
+        ("language_probability", pa.float64()),
     ]
 )
 
@@ -103,6 +106,8 @@ class UnitCounts:
     chunks_rejected_by_reason: dict[str, int] = field(default_factory=dict)
     pairs_kept_by_template: dict[str, int] = field(default_factory=dict)
     pairs_generated_by_template: dict[str, int] = field(default_factory=dict)
+    # Every document whose language was detected: written, rejected for it, or rejected later.
+    documents_by_language: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: UnitCounts) -> None:
         for name, value in asdict(other).items():

@@ -54,6 +54,8 @@ class ExtractedDocument:
     pages: list[PageText]
     images: list[bytes]  # encoded page images, in page order
     image_format: str = "png"
+    language: str | None = None  # ISO 639-1 from pipeline/language.py; None before detection
+    language_probability: float | None = None
 
 
 @dataclass
