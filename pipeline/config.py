@@ -6,6 +6,7 @@ import argparse
 import json
 from dataclasses import asdict, dataclass, field
 
+from filters.decontamination import DEFAULT_NGRAM
 from filters.options import add_filter_arguments
 from filters.presets import DEFAULT_PRESET
 from filters.settings import FILTER_DEFAULTS
@@ -68,6 +69,8 @@ class RunConfig:
     max_question_chars: int = FILTER_DEFAULTS.max_question_chars
     min_answer_chars: int = FILTER_DEFAULTS.min_answer_chars
     max_answer_chars: int = FILTER_DEFAULTS.max_answer_chars
+    decontaminate: str | None = None  # benchmark questions: .parquet/.jsonl or Hub dataset id (filters/decontamination.py)
+    decontaminate_ngram: int = DEFAULT_NGRAM
     # Output
     rows_per_shard: int = 2000
     bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
@@ -154,6 +157,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         "languages, e.g. en,fr; the others are rejected with reason 'language'")
     g = parser.add_argument_group("filters and output")
     add_filter_arguments(g)
+    g.add_argument("--decontaminate", metavar="SOURCE", default=None,
+                   help="drop pairs whose question shares a word n-gram with a benchmark question "
+                        "(contaminated): a .parquet/.jsonl file or Hub dataset id with a question/query column")
+    g.add_argument("--decontaminate-ngram", type=int, default=d.decontaminate_ngram,
+                   help="n-gram length in words (questions shorter than this match only whole)")
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
     g.add_argument("--bytes-per-shard", type=int, default=None,
                    help="start a new output shard before it holds this many image bytes (e.g. 500000000)")

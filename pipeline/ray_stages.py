@@ -23,7 +23,7 @@ from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
 from pipeline.s3_chunk import chunk_document, page_texts
 from pipeline.s4_generate import generate_documents
-from pipeline.s5_filter import filter_document, filters_from
+from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
 from pipeline.token_server import ServerTokenCounter
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
@@ -110,6 +110,7 @@ class GenerateAndFilter:
         self.templates = load_templates(config.prompts_dir)
         self.by_name = {t.name: t for t in self.templates}
         self.filters = filters_from(config)
+        self.benchmark = benchmark_from(config)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
         cache = RequestCache(cache_path(config)) if config.use_request_cache else None
@@ -138,7 +139,7 @@ class GenerateAndFilter:
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format),
             self.loop,
         ).result()
-        finished = iter(filter_document(g, self.filters) for g in generated)
+        finished = iter(filter_document(g, self.filters, self.benchmark) for g in generated)
         out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
                for row, rec in zip(rows, records, strict=True)]
         return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}

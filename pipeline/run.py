@@ -94,10 +94,10 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> None:
                 compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
-        from pipeline.s5_filter import filters_from
+        from pipeline.s5_filter import benchmark_from, filters_from
 
         ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
-        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config)).feed
+        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), benchmark_from(config)).feed
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
                             num_cpus=0, batch_format="numpy",

@@ -164,7 +164,7 @@ class UnitWriter:
             self._rejects["pairs"].add({
                 "key": done.key, "unit_id": done.unit_id, "template": p.template, "chunk_index": p.chunk_index,
                 "question": p.question, "answer": p.answer, "reasons": dropped.reasons,
-                "pages": chunk_pages.get(p.chunk_index, []),
+                "pages": chunk_pages.get(p.chunk_index, []), "detail": dropped.detail,
             })
         if done.rejected is not None:
             self.add_rejected(done.rejected)

@@ -68,6 +68,7 @@ REJECTED_PAIR_SCHEMA = pa.schema(
         ("answer", pa.string()),
         ("reasons", pa.list_(pa.string())),
         ("pages", pa.list_(pa.int32())),  # the pages (0-based) of the pair's chunk
+        ("detail", pa.string()),  # appended (older outputs lack it): e.g. the benchmark item of `contaminated`
     ]
 )
 

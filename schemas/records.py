@@ -98,6 +98,7 @@ class GeneratedDocument:
 class DroppedPair:
     pair: QAPair
     reasons: list[str]
+    detail: str = ""  # what the reason refers to, e.g. the benchmark item a contaminated question copies
 
 
 @dataclass
