@@ -73,6 +73,14 @@ def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
     if stats.documents_rejected_by_reason:
         console.print(_counts_table("rejected documents by reason", dict(stats.documents_rejected_by_reason),
                                     "documents"))
+    if stats.languages or stats.languages_rejected:
+        table = Table(title="document languages", title_justify="left")
+        for column in ("language", "written", "rejected (--languages)"):
+            table.add_column(column, justify="right" if column != "language" else "left")
+        for code in sorted(set(stats.languages) | set(stats.languages_rejected),
+                           key=lambda c: -(stats.languages[c] + stats.languages_rejected[c])):
+            table.add_row(code, str(stats.languages[code]), str(stats.languages_rejected[code]))
+        console.print(table)
     if stats.chunks_failed_by_reason:
         console.print(_counts_table("failed chunks by reason", dict(stats.chunks_failed_by_reason), "chunks"))
     rows = token_rows(summary or {})  # tokens are only in summary.json: the rows do not carry them

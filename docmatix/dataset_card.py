@@ -23,7 +23,7 @@ RUN_STAT_FIELDS = (
     "documents_read", "documents_written", "documents_rejected", "documents_rejected_by_reason",
     "pages", "pages_ocr", "chunks", "chunks_rejected", "chunks_rejected_by_reason",
     "pairs_generated", "pairs_kept", "pairs_dropped", "pairs_dropped_by_reason",
-    "pairs_generated_by_template", "pairs_kept_by_template",
+    "pairs_generated_by_template", "pairs_kept_by_template", "documents_by_language",
     "model", "templates", "profile", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
     *TOKEN_FIELDS,
 )
@@ -110,7 +110,8 @@ def run_statistics_section(stats: dict) -> str:
     parts = ["## Statistics of the run", "", _table(counts)]
     for key, title in (("documents_rejected_by_reason", "Documents rejected, by reason"),
                        ("pairs_dropped_by_reason", "Pairs dropped, by filter"),
-                       ("pairs_kept_by_template", "Pairs kept, by prompt template")):
+                       ("pairs_kept_by_template", "Pairs kept, by prompt template"),
+                       ("documents_by_language", "Documents, by detected language")):
         if stats.get(key):
             parts += ["", f"### {title}", "", _table(sorted(stats[key].items()))]
     tokens = token_rows(stats)

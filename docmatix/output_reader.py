@@ -213,6 +213,10 @@ class OutputReader:
                 out[row] = table.slice(row - starts[group], 1).to_pylist()[0]
         return [out[r] for r in rows]
 
+    def column_names(self, relative: str) -> list[str]:
+        """Top-level columns of one file: meta columns appended later are absent in older outputs."""
+        return self._open(relative).schema_arrow.names
+
     def read_columns(self, relative: str, columns: list[str]) -> pa.Table:
         """Whole columns of one file (statistics read text and meta columns, never image bytes).
 

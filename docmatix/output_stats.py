@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import pyarrow.compute as pc
 
 from docmatix.output_reader import IMAGE_PATHS, OutputReader
+from pipeline.language import LANGUAGE_REASON, rejected_language
 
 
 @dataclass
@@ -54,6 +55,8 @@ class OutputStats:
     dropped_by_reason: Counter = field(default_factory=Counter)  # a pair with two reasons counts in both
     documents_rejected_by_reason: Counter = field(default_factory=Counter)
     chunks_failed_by_reason: Counter = field(default_factory=Counter)
+    languages: Counter = field(default_factory=Counter)  # written documents; empty when meta predates it
+    languages_rejected: Counter = field(default_factory=Counter)  # documents rejected by --languages
 
     @property
     def pairs_per_page(self) -> list[float]:
@@ -90,6 +93,7 @@ class OutputStats:
             "dropped_by_reason": dict(self.dropped_by_reason),
             "documents_rejected_by_reason": dict(self.documents_rejected_by_reason),
             "chunks_failed_by_reason": dict(self.chunks_failed_by_reason),
+            "language": {"documents": dict(self.languages), "rejected": dict(self.languages_rejected)},
         }
 
 
@@ -104,9 +108,13 @@ def compute_stats(reader: OutputReader) -> OutputStats:
     for shard in reader.shards:
         texts = reader.read_columns(shard, ["texts"])["texts"].to_pylist()
         if reader.has_meta:
-            meta = reader.read_columns(reader.meta_path(shard), ["page_sources", "pair_templates"])
+            meta_path = reader.meta_path(shard)
+            optional = [c for c in ("language",) if c in reader.column_names(meta_path)]
+            meta = reader.read_columns(meta_path, ["page_sources", "pair_templates", *optional])
             sources = meta["page_sources"].to_pylist()
             templates = meta["pair_templates"].to_pylist()
+            if "language" in optional:
+                s.languages.update(x for x in meta["language"].to_pylist() if x is not None)
             pages = [len(x or []) for x in sources]
         else:
             sources, templates = [[] for _ in texts], [[] for _ in texts]
@@ -131,6 +139,8 @@ def compute_stats(reader: OutputReader) -> OutputStats:
     docs = reader.rejects("documents")
     if docs is not None:
         s.documents_rejected_by_reason.update(docs["reason"].to_pylist())
+        s.languages_rejected.update(rejected_language(e) for r, e in zip(
+            docs["reason"].to_pylist(), docs["error"].to_pylist(), strict=True) if r == LANGUAGE_REASON)
     chunks = reader.rejects("chunks")
     if chunks is not None:
         s.chunks_failed_by_reason.update(chunks["reason"].to_pylist())

@@ -6,9 +6,11 @@ import argparse
 import json
 from dataclasses import asdict, dataclass, field
 
+from filters.decontamination import DEFAULT_NGRAM
 from filters.options import add_filter_arguments
 from filters.presets import DEFAULT_PRESET
 from filters.settings import FILTER_DEFAULTS
+from pipeline.language import parse_languages
 from pipeline.profiles import PROFILES, apply_profile
 from pipeline.repetition import LoopSettings
 
@@ -72,6 +74,7 @@ class RunConfig:
     max_image_megapixels: float = 256.0  # decoded size of any one embedded image
     extract_timeout_s: float = 60.0  # per document, in an isolated worker; 0: in-process, no deadline
     extract_memory_mb: int = 4096  # address-space cap of that worker; 0: none
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 codes to keep; empty: all (pipeline/language.py)
     # Filters (filters/options.py): a preset, or `filters` by name instead; settings as in FilterSettings
     filter_preset: str = DEFAULT_PRESET
     filters: list[str] = field(default_factory=list)
@@ -81,6 +84,8 @@ class RunConfig:
     max_question_chars: int = FILTER_DEFAULTS.max_question_chars
     min_answer_chars: int = FILTER_DEFAULTS.min_answer_chars
     max_answer_chars: int = FILTER_DEFAULTS.max_answer_chars
+    decontaminate: str | None = None  # benchmark questions: .parquet/.jsonl or Hub dataset id (filters/decontamination.py)
+    decontaminate_ngram: int = DEFAULT_NGRAM
     # Output
     rows_per_shard: int = 2000
     bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
@@ -182,8 +187,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         "0 extracts in-process with no deadline")
     g.add_argument("--extract-memory-mb", type=int, default=d.extract_memory_mb,
                    help="address-space cap of the extraction worker (out_of_memory); 0: none")
+    g.add_argument("--languages", type=parse_languages, default=[], metavar="CODE,CODE",
+                   help="keep only documents detected (offline, py3langid) as one of these ISO 639-1 "
+                        "languages, e.g. en,fr; the others are rejected with reason 'language'")
     g = parser.add_argument_group("filters and output")
     add_filter_arguments(g)
+    g.add_argument("--decontaminate", metavar="SOURCE", default=None,
+                   help="drop pairs whose question shares a word n-gram with a benchmark question "
+                        "(contaminated): a .parquet/.jsonl file or Hub dataset id with a question/query column")
+    g.add_argument("--decontaminate-ngram", type=int, default=d.decontaminate_ngram,
+                   help="n-gram length in words (questions shorter than this match only whole)")
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
     g.add_argument("--bytes-per-shard", type=int, default=None,
                    help="start a new output shard before it holds this many image bytes (e.g. 500000000)")

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from filters.base import PairFilter
+from filters.decontamination import BenchmarkIndex
 from pipeline.config import RunConfig
 from pipeline.prompt_templates import PromptTemplate
 from pipeline.qa_parse import QA_JSON_SCHEMA
@@ -129,10 +130,12 @@ def chunk_result(row: dict[str, Any], answer_format: str, loops: LoopSettings | 
 class Regrouper:
     """On the driver: turns the processor's ordered chunk rows back into one record per input record."""
 
-    def __init__(self, answer_format: str, filters: list[PairFilter], loops: LoopSettings | None = None):
+    def __init__(self, answer_format: str, filters: list[PairFilter], loops: LoopSettings | None = None,
+                 benchmark: BenchmarkIndex | None = None):
         self.answer_format = answer_format
         self.filters = filters
         self.loops = loops  # batch inference cannot cancel: loops are only cut from the parsed text
+        self.benchmark = benchmark
         self.pending: list[ChunkResult] = []
 
     def feed(self, row: dict[str, Any]) -> Any | None:
@@ -144,5 +147,5 @@ class Regrouper:
         record = from_row(row)
         if isinstance(record, ExtractedDocument):
             results, self.pending = self.pending, []
-            return filter_document(GeneratedDocument(record, results), self.filters)
+            return filter_document(GeneratedDocument(record, results), self.filters, self.benchmark)
         return record

@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
 from pipeline.extract_limits import ExtractLimits
+from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
@@ -22,7 +23,7 @@ from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
 from pipeline.s3_chunk import chunk_document, long_page_rejection, page_texts
 from pipeline.s4_generate import generate_documents
-from pipeline.s5_filter import filter_document, filters_from
+from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
 from pipeline.token_server import ServerTokenCounter
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
@@ -57,13 +58,17 @@ class ExtractPages:
     keeps around.
     """
 
-    def __init__(self, settings: ExtractSettings):
+    def __init__(self, settings: ExtractSettings, languages: tuple[str, ...] = ()):
         self.settings = settings
+        self.languages = languages
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         record = from_row(row)
         if isinstance(record, SourceDocument):
-            return replace_record(row, extract(record, self.settings))
+            extracted = extract(record, self.settings)
+            if isinstance(extracted, ExtractedDocument):  # language from the page text, before any LLM work
+                extracted = tag_language(extracted, self.languages)
+            return replace_record(row, extracted)
         return row
 
 
@@ -105,6 +110,7 @@ class GenerateAndFilter:
         self.templates = load_templates(config.prompts_dir)
         self.by_name = {t.name: t for t in self.templates}
         self.filters = filters_from(config)
+        self.benchmark = benchmark_from(config)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
         cache = RequestCache(cache_path(config)) if config.use_request_cache else None
@@ -139,7 +145,7 @@ class GenerateAndFilter:
                                self.config.loop_settings(), self.config.cancel_loops),
             self.loop,
         ).result()
-        finished = iter(filter_document(g, self.filters) for g in generated)
+        finished = iter(filter_document(g, self.filters, self.benchmark) for g in generated)
         out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument)
                else replace_record(row, rec) if isinstance(rec, RejectedDocument) else row
                for row, rec in zip(rows, records, strict=True)]

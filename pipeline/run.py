@@ -106,14 +106,15 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
                                ray.cluster_resources().get("CPU", 1))
     ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
                      compute=TaskPoolStrategy(size=readers))
-    ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config),),
+    ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config), tuple(config.languages)),
                 compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
-        from pipeline.s5_filter import filters_from
+        from pipeline.s5_filter import benchmark_from, filters_from
 
         ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
-        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), config.loop_settings()).feed
+        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), config.loop_settings(),
+                                        benchmark_from(config)).feed
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
                             num_cpus=0, batch_format="numpy",

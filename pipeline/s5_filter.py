@@ -6,15 +6,26 @@ Every generated pair ends up in exactly one of `kept` or `dropped`, so kept + dr
 from __future__ import annotations
 
 from filters.base import PairContext, PairFilter
+from filters.decontamination import CONTAMINATED, BenchmarkIndex
 from filters.options import filters_from
 from filters.presets import apply_filters
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
 from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
 
-__all__ = ["filter_document", "filters_from"]  # filters_from(config): the run's filter list
+__all__ = ["benchmark_from", "filter_document", "filters_from"]  # filters_from(config): the run's filter list
 
 
-def filter_document(generated: GeneratedDocument, filters: list[PairFilter]) -> FinishedDocument:
+def benchmark_from(config) -> BenchmarkIndex | None:
+    """The run's benchmark n-gram index (`--decontaminate`), or None."""
+    if not config.decontaminate:
+        return None
+    return BenchmarkIndex.load(config.decontaminate, config.decontaminate_ngram)
+
+
+def filter_document(generated: GeneratedDocument, filters: list[PairFilter],
+                    benchmark: BenchmarkIndex | None = None) -> FinishedDocument:
+    """`benchmark` (--decontaminate) is checked first: a dict lookup per n-gram, and its drop records the
+    benchmark item, which the (keep, reason) filters cannot carry."""
     doc = generated.document
     kept, dropped = [], []
     seen: set[str] = set()  # shared by the document's chunks: dedup spans chunks and templates
@@ -22,6 +33,10 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter]) -> 
         context = PairContext(source_text=chunk_result.chunk.text, seen_questions=seen,
                               template=chunk_result.chunk.template)
         for pair in chunk_result.pairs:
+            item = benchmark.match(pair.question) if benchmark is not None else None
+            if item is not None:
+                dropped.append(DroppedPair(pair, [CONTAMINATED], item))
+                continue
             reasons = apply_filters(filters, pair.question, pair.answer, context)
             if reasons:
                 dropped.append(DroppedPair(pair, reasons))

@@ -18,6 +18,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.language import LANGUAGE_REASON, rejected_language
 from pipeline.token_accounting import count_tokens
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,
@@ -127,6 +128,8 @@ class UnitWriter:
         c.documents_read += 1
         c.documents_rejected += 1
         bump(c.documents_rejected_by_reason, rejected.reason)
+        if rejected.reason == LANGUAGE_REASON:
+            bump(c.documents_by_language, rejected_language(rejected.error))
         self._rejects["documents"].add(asdict(rejected))
 
     def add_finished(self, done: FinishedDocument) -> None:
@@ -138,6 +141,8 @@ class UnitWriter:
             c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
             c.pages_lost += len(doc.lost_pages)
             c.documents_repaired += int(doc.repaired)
+            if doc.language is not None:
+                bump(c.documents_by_language, doc.language)
         count_tokens(c, done)
         for result in done.chunks:
             c.chunks += 1
@@ -163,7 +168,7 @@ class UnitWriter:
             self._rejects["pairs"].add({
                 "key": done.key, "unit_id": done.unit_id, "template": p.template, "chunk_index": p.chunk_index,
                 "question": p.question, "answer": p.answer, "reasons": dropped.reasons,
-                "pages": chunk_pages.get(p.chunk_index, []),
+                "pages": chunk_pages.get(p.chunk_index, []), "detail": dropped.detail,
             })
         if done.rejected is not None:
             self.add_rejected(done.rejected)
@@ -194,6 +199,7 @@ class UnitWriter:
             "pair_chunks": [p.chunk_index for p in done.kept],
             "pair_pages": [chunk_pages.get(p.chunk_index, []) for p in done.kept],
             "lost_pages": doc.lost_pages, "lost_page_errors": doc.lost_page_errors, "repaired": doc.repaired,
+            "language": doc.language, "language_probability": doc.language_probability,
         })
 
     # -- commit --------------------------------------------------------------------------------

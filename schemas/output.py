@@ -51,6 +51,9 @@ ROW_META_SCHEMA = pa.schema(
         ("lost_pages", pa.list_(pa.int32())),  # PDF pages (0-based) that could not be read, not in `images`
         ("lost_page_errors", pa.list_(pa.string())),
         ("repaired", pa.bool_()),  # opened only after a qpdf repair pass
+        # Appended columns: readers must allow them to be absent (outputs written before them).
+        ("language", pa.string()),  # ISO 639-1 of the document's text (pipeline/language.py)
+        ("language_probability", pa.float64()),
     ]
 )
 
@@ -75,6 +78,7 @@ REJECTED_PAIR_SCHEMA = pa.schema(
         ("answer", pa.string()),
         ("reasons", pa.list_(pa.string())),
         ("pages", pa.list_(pa.int32())),  # the pages (0-based) of the pair's chunk
+        ("detail", pa.string()),  # appended (older outputs lack it): e.g. the benchmark item of `contaminated`
     ]
 )
 
@@ -130,6 +134,8 @@ class UnitCounts:
     tokens_completion_dropped_by_reason: dict[str, int] = field(default_factory=dict)
     tokens_prompt_by_template: dict[str, int] = field(default_factory=dict)
     tokens_completion_by_template: dict[str, int] = field(default_factory=dict)
+    # Every document whose language was detected: written, rejected for it, or rejected later.
+    documents_by_language: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: UnitCounts) -> None:
         for name, value in asdict(other).items():

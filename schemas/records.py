@@ -57,6 +57,8 @@ class ExtractedDocument:
     lost_pages: list[int] = field(default_factory=list)  # pages that could not be read (0-based, in the PDF)
     lost_page_errors: list[str] = field(default_factory=list)  # why, one per lost page
     repaired: bool = False  # MuPDF opened it only after a qpdf repair pass
+    language: str | None = None  # ISO 639-1 from pipeline/language.py; None before detection
+    language_probability: float | None = None
 
 
 @dataclass
@@ -105,6 +107,7 @@ class GeneratedDocument:
 class DroppedPair:
     pair: QAPair
     reasons: list[str]
+    detail: str = ""  # what the reason refers to, e.g. the benchmark item a contaminated question copies
 
 
 @dataclass

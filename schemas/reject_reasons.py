@@ -47,6 +47,7 @@ PAGE_ERROR = _reason("page_error", "extract", "no page could be read (one unread
 NO_TEXT = _reason("no_text", "extract", "no page has text, even after OCR")
 PAGE_TOO_LONG = _reason("page_too_long", "chunk", "a page over `--max-chunk-tokens` with `--long-page skip_document` "
                         "(the reference's rule, set by `--profile docmatix`)")
+LANGUAGE = _reason("language", "language", "the detected language is not in `--languages` (the code is in `error`)")
 GENERATION_FAILED = _reason("generation_failed", "filter", "the LLM answered no chunk usably")
 NO_PAIRS_KEPT = _reason("no_pairs_kept", "filter", "pairs were generated, the filters dropped them all")
 
