@@ -147,7 +147,7 @@ async def generate_once_all_ready(urls: list[str], work, **settings) -> tuple[li
                 break
             await asyncio.sleep(0.05)
         assert len(client.ready_endpoints()) == len(urls), "an endpoint never became ready"
-        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 64}, "qa")
+        out = await generate_documents(client, work, TEMPLATES, {"temperature": 0.0, "max_tokens": 256}, "qa")
     return out, client
 
 
