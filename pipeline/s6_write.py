@@ -8,6 +8,7 @@ done marker (with its counts and file hashes) is written last, so a unit without
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import posixpath
@@ -212,7 +213,10 @@ class UnitWriter:
                 self.fs.makedirs(posixpath.dirname(dest), exist_ok=True)
                 self.fs.mv(table.path, dest)
                 files[final] = {"sha256": file_sha256(self.fs, dest), "rows": table.count}
-        self.fs.rm(self.tmp, recursive=True)
+        # On an object store (S3) a "folder" exists only while it holds files: once they are all moved,
+        # `_tmp/<unit>` is gone already.
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self.tmp, recursive=True)
         marker = {"unit_id": self.unit_id, "counts": asdict(self.counts), "files": files}
         marker_path = posixpath.join(self.root, DONE_DIR, f"{self.unit_id}.json")
         self.fs.makedirs(posixpath.dirname(marker_path), exist_ok=True)
