@@ -109,6 +109,21 @@ def test_bomb_past_the_image_limit_is_contained_by_deadline_and_memory_cap():
     assert peak_mb < memory_mb, peak_mb
 
 
+def test_page_over_the_memory_cap_is_rejected_out_of_memory_and_the_next_one_is_served():
+    """An 8,000 pt page rendered uncapped at 150 dpi needs an 833 MB pixmap: the child's 700 MB address-space
+    cap makes MuPDF's malloc fail, the page is rejected `out_of_memory`, and the child serves on."""
+    from pipeline.page_render import RenderSettings
+
+    settings = ExtractSettings(render=RenderSettings(max_side=100_000), ocr=False,
+                               limits=ExtractLimits(max_page_megapixels=5000, timeout_s=120, memory_mb=700))
+    with IsolatedExtractor(settings) as extractor:
+        result = extractor.extract(_doc("huge", adv.giant_page(8_000)))
+        assert isinstance(result, RejectedDocument) and result.reason == "out_of_memory", result
+        assert "malloc" in result.error
+        assert isinstance(extractor.extract(_doc("next", adv.born_digital())), ExtractedDocument)
+        assert extractor.restarts == 0  # a failed allocation is handled in the child, which lives on
+
+
 def test_worker_crash_rejects_the_document_and_the_next_one_is_served():
     settings = ExtractSettings(ocr=False, limits=ExtractLimits(timeout_s=120, memory_mb=2048))
     with IsolatedExtractor(settings) as extractor:
