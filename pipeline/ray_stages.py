@@ -129,13 +129,14 @@ class GenerateAndFilter:
         if self.token_counter is not None:  # one round of concurrent /tokenize calls for the whole batch
             self.token_counter.prime_sync([t for r in records if isinstance(r, ExtractedDocument)
                                            for t in page_texts(r)])
+        skipped: dict[int, RejectedDocument] = {}  # documents this stage rejects before generating
         for i, record in enumerate(records):
             if not isinstance(record, ExtractedDocument):
                 continue
             if self.config.long_page == "skip_document":
                 rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
                 if rejected is not None:
-                    records[i] = rejected
+                    skipped[i] = rejected
                     continue
             chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
                                     self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
@@ -146,9 +147,10 @@ class GenerateAndFilter:
             self.loop,
         ).result()
         finished = iter(filter_document(g, self.filters, self.benchmark) for g in generated)
-        out = [replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument)
-               else replace_record(row, rec) if isinstance(rec, RejectedDocument) else row
-               for row, rec in zip(rows, records, strict=True)]
+        # Only records this stage changed are encoded again; the others' rows pass through as they came.
+        out = [replace_record(row, skipped[i]) if i in skipped
+               else replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
+               for i, (row, rec) in enumerate(zip(rows, records, strict=True))]
         return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}
 
 
