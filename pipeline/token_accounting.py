@@ -51,11 +51,8 @@ def tokens_per_kept_pair(summary: dict) -> float | None:
     return round(total / kept, 1) if kept else None
 
 
-TOKEN_FIELDS = (
-    "tokens_prompt", "tokens_completion", "tokens_prompt_cached", "tokens_completion_cached",
-    "tokens_completion_kept", "tokens_completion_dropped", "tokens_completion_no_pairs", "tokens_completion_loops",
-    "tokens_completion_dropped_by_reason", "tokens_prompt_by_template", "tokens_completion_by_template",
-)
+# The token counters of UnitCounts, in declaration order (paid and cached prompt/completion first).
+TOKEN_FIELDS = tuple(name for name in UnitCounts.__dataclass_fields__ if name.startswith("tokens_"))
 
 
 def token_rows(summary: dict) -> list[tuple[str, str]]:
