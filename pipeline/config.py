@@ -93,6 +93,7 @@ class RunConfig:
     # Execution
     extract_concurrency: int | None = None  # extraction actors (default: grow with the cluster's CPUs)
     read_concurrency: int | None = None  # shards read at once (default: one per 16 extraction workers)
+    generate_actors: int | None = None  # generation actors (default: one per 256 endpoint slots)
     progress: bool = True
     verbose: bool = False  # Ray's INFO lines and warnings in the terminal (else only in Ray's log folder)
     object_store_memory: int | None = None  # bytes, local Ray only (default: Ray's 30% of RAM)
@@ -203,6 +204,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--pdfs-per-unit", type=int, default=d.pdfs_per_unit)
     g.add_argument("--extract-concurrency", type=int, default=None,
                    help="extraction actors, each a CPU (default: as many as the cluster's CPUs allow)")
+    g.add_argument("--generate-actors", type=int, default=None,
+                   help="generation actors sharing the endpoints' slots (default: one per 256 slots, so one "
+                        "on a single machine; more for many endpoints)")
     g.add_argument("--read-concurrency", type=int, default=None,
                    help="input shards read at once (default: one per 16 extraction actors, or per 16 "
                         "cluster CPUs at start; set it on an autoscaling cluster)")

@@ -306,11 +306,13 @@ class LLMClient:
     # -- requests --------------------------------------------------------------------------------
 
     async def chat(self, messages: list[dict], sampling: dict, response_format: dict | None = None,
-                   affinity: str | None = None, stop: Callable[[str], bool] | None = None) -> ChatResult:
+                   affinity: str | None = None, stop: Callable[[str], bool] | None = None,
+                   cache_unit: str | None = None) -> ChatResult:
         """One chat completion. `affinity` (e.g. the document key) keeps related requests on one
         endpoint while it is not much busier than the others. With `stop`, the answer is streamed and
         the request cancelled once `stop(text so far)` is true; the text up to there is the answer (and
-        is cached: the same check on it gives the same verdict on a rerun)."""
+        is cached: the same check on it gives the same verdict on a rerun). `cache_unit`: the unit of work
+        the answer is shared under (pipeline/request_cache.py)."""
         key = request_key(self.model or "", messages, sampling, response_format)
         if self.cache is not None:
             hit = self.cache.get_with_usage(key)
@@ -349,7 +351,7 @@ class LLMClient:
                 completion = completion or resp.deltas  # cancelled: no final usage, count what arrived
                 usage = {"prompt_tokens": prompt, "completion_tokens": completion}
                 if self.cache is not None:
-                    self.cache.put(key, resp.text, usage)
+                    self.cache.put(key, resp.text, usage, cache_unit)
                 return ChatResult(resp.text, attempt, False, resp.finish_reason, prompt, completion, resp.cancelled)
             if resp.status in RETRYABLE_STATUS:
                 ep.failures += 1
@@ -368,7 +370,7 @@ class LLMClient:
                 continue
             usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
             if self.cache is not None:
-                self.cache.put(key, text, usage)
+                self.cache.put(key, text, usage, cache_unit)
             return ChatResult(text, attempt, False, choice.get("finish_reason"), *usage_tokens(usage))
         raise self._fail("max_attempts", last, self.settings.max_attempts)
 

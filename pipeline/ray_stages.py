@@ -1,14 +1,15 @@
-"""The stages as Ray Data functions: each takes and returns rows of `record_rows`."""
+"""The stages as Ray Data functions: each takes and returns Arrow tables of `record_rows.ROW_SCHEMA`."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pyarrow as pa
 
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
@@ -17,7 +18,7 @@ from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
-from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
+from pipeline.record_rows import UnitEnd, from_row, replace_record, rows_to_table, to_row, with_records
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
@@ -26,20 +27,27 @@ from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
 from pipeline.token_server import ServerTokenCounter
+from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS, output_url
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
 
 
-def read_unit(row: dict[str, Any], max_pdf_bytes: int) -> Iterator[dict[str, Any]]:
-    unit: WorkUnit = from_row(row)
-    seq = 0
-    for item in iter_unit_documents(unit, max_pdf_bytes):
-        if isinstance(item, tuple):
-            key, reason, error = item
-            item = RejectedDocument(key, unit.unit_id, unit.paths[0] if len(unit.paths) == 1 else "", "read",
-                                    reason, error)
-        yield to_row(unit.unit_id, seq, item)
-        seq += 1
-    yield to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))
+def read_unit(batch: pa.Table, max_pdf_bytes: int) -> Iterator[pa.Table]:
+    """Units in, one single-row table per document out (then the unit's end marker with its count).
+
+    One table per document (and the run's small target block size) makes every document its own block,
+    so the extraction pool hands documents to whichever actor is free whatever the PDFs' sizes, instead
+    of one actor getting a block of many small PDFs."""
+    for row in batch.to_pylist():
+        unit: WorkUnit = from_row(row)
+        seq = 0
+        for item in iter_unit_documents(unit, max_pdf_bytes):
+            if isinstance(item, tuple):
+                key, reason, error = item
+                item = RejectedDocument(key, unit.unit_id, unit.paths[0] if len(unit.paths) == 1 else "", "read",
+                                        reason, error)
+            yield rows_to_table([to_row(unit.unit_id, seq, item)])
+            seq += 1
+        yield rows_to_table([to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))])
 
 
 def extract_settings(config: RunConfig) -> ExtractSettings:
@@ -62,14 +70,16 @@ class ExtractPages:
         self.settings = settings
         self.languages = languages
 
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        record = from_row(row)
-        if isinstance(record, SourceDocument):
-            extracted = extract(record, self.settings)
-            if isinstance(extracted, ExtractedDocument):  # language from the page text, before any LLM work
-                extracted = tag_language(extracted, self.languages)
-            return replace_record(row, extracted)
-        return row
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = batch.to_pylist()
+        for i, row in enumerate(rows):
+            record = from_row(row)
+            if isinstance(record, SourceDocument):
+                extracted = extract(record, self.settings)
+                if isinstance(extracted, ExtractedDocument):  # language from the page text, before any LLM work
+                    extracted = tag_language(extracted, self.languages)
+                rows[i] = replace_record(row, extracted)
+        return rows_to_table(rows)
 
 
 READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
@@ -105,7 +115,7 @@ class GenerateAndFilter:
     batches share the client's in-flight limits and connection pools.
     """
 
-    def __init__(self, config: RunConfig, endpoints: list[str], model: str | None):
+    def __init__(self, config: RunConfig, endpoints: list[str], model: str | None, actors: int = 1):
         self.config = config
         self.templates = load_templates(config.prompts_dir)
         self.by_name = {t.name: t for t in self.templates}
@@ -113,55 +123,85 @@ class GenerateAndFilter:
         self.benchmark = benchmark_from(config)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
-        cache = RequestCache(cache_path(config)) if config.use_request_cache else None
-        settings = ClientSettings(max_in_flight=config.max_in_flight, timeout_s=config.request_timeout_s,
+        cache = RequestCache(cache_path(config), shared_cache(config)) if config.use_request_cache else None
+        self.cache = cache
+        settings = ClientSettings(max_in_flight=per_actor_in_flight(config.max_in_flight, actors), timeout_s=config.request_timeout_s,
                                   max_attempts=config.max_attempts, api_key=config.api_key)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
         self.token_counter = ServerTokenCounter(self.client, self.loop) if config.token_count == "server" else None
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        rows = [{"unit_id": u, "seq": s, "record": r}
-                for u, s, r in zip(batch["unit_id"], batch["seq"], batch["record"], strict=True)]
-        records = [from_row(r) for r in rows]
-        work = []
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        # Only the extracted documents' records are decoded, without their images: the images column
+        # passes through this stage untouched.
+        kinds = batch["kind"].to_pylist()
+        todo = [i for i, kind in enumerate(kinds) if kind == "extracted"]
+        column = batch["record"]
+        records: dict[int, ExtractedDocument] = {i: from_row({"record": column[i].as_py()}, with_images=False)
+                                                 for i in todo}
         count_tokens = self.token_counter or approximate_tokens
         if self.token_counter is not None:  # one round of concurrent /tokenize calls for the whole batch
-            self.token_counter.prime_sync([t for r in records if isinstance(r, ExtractedDocument)
-                                           for t in page_texts(r)])
-        skipped: dict[int, RejectedDocument] = {}  # documents this stage rejects before generating
-        for i, record in enumerate(records):
-            if not isinstance(record, ExtractedDocument):
-                continue
+            self.token_counter.prime_sync([t for r in records.values() for t in page_texts(r)])
+        changed: dict[int, Any] = {}  # documents this stage rejects before generating, then the finished ones
+        work, work_rows = [], []
+        for i, record in records.items():
             if self.config.long_page == "skip_document":
                 rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
                 if rejected is not None:
-                    skipped[i] = rejected
+                    changed[i] = rejected
                     continue
             chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
                                     self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
             work.append((record, chunks))
+            work_rows.append(i)
+        if self.cache is not None:  # answers paid for by earlier runs or other nodes, for these units
+            for unit_id in sorted({record.unit_id for record, _ in work}):
+                self.cache.import_unit(unit_id)
         generated = asyncio.run_coroutine_threadsafe(
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format,
                                self.config.loop_settings(), self.config.cancel_loops),
             self.loop,
         ).result()
-        finished = iter(filter_document(g, self.filters, self.benchmark) for g in generated)
-        # Only records this stage changed are encoded again; the others' rows pass through as they came.
-        out = [replace_record(row, skipped[i]) if i in skipped
-               else replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
-               for i, (row, rec) in enumerate(zip(rows, records, strict=True))]
-        return {name: [r[name] for r in out] for name in ("unit_id", "seq", "record")}
+        for i, g in zip(work_rows, generated, strict=True):
+            changed[i] = filter_document(g, self.filters, self.benchmark)
+        if self.cache is not None:  # shared before these rows are written: a written answer is a cached one
+            self.cache.flush_segments()
+        return with_records(batch, changed)
 
 
-def generate_concurrency(config: RunConfig, n_endpoints: int, batch_size: int) -> int:
-    """Batches the generate actor works on at once: enough documents in flight to fill every endpoint's
-    slots (each document has at least one chunk), twice over so the next batch is chunked meanwhile."""
-    slots = max(1, n_endpoints) * config.max_in_flight
+SLOTS_PER_GENERATE_ACTOR = 256  # one asyncio client keeps this many requests in flight without strain
+
+
+def generate_actors(configured: int | None, n_endpoints: int, max_in_flight: int) -> int:
+    """Generation actors: the setting, else one per SLOTS_PER_GENERATE_ACTOR endpoint slots."""
+    if configured is not None:
+        if configured < 1:
+            raise ValueError(f"--generate-actors must be at least 1, got {configured}")
+        return configured
+    return max(1, -(-max(1, n_endpoints) * max_in_flight // SLOTS_PER_GENERATE_ACTOR))
+
+
+def per_actor_in_flight(max_in_flight: int, actors: int) -> int:
+    """Each actor's share of an endpoint's slots, so all actors together keep --max-in-flight per endpoint."""
+    return max(1, -(-max_in_flight // actors))
+
+
+def generate_concurrency(config: RunConfig, n_endpoints: int, batch_size: int, actors: int = 1) -> int:
+    """Batches one generate actor works on at once: enough documents in flight to fill its share of every
+    endpoint's slots (each document has at least one chunk), twice over so the next batch is chunked
+    meanwhile."""
+    slots = max(1, n_endpoints) * per_actor_in_flight(config.max_in_flight, actors)
     return max(4, -(-2 * slots // batch_size))
 
 
 def cache_path(config: RunConfig) -> Path:
+    """This node's index of answered requests: in the output when it is local, else under ~/.cache."""
     if "://" in config.output and not config.output.startswith("file://"):
-        return Path.home() / ".cache" / "docmatix" / "requests.sqlite"
-    return Path(config.output.removeprefix("file://")) / "_cache" / "requests.sqlite"
+        digest = hashlib.sha256(config.output.encode()).hexdigest()[:12]
+        return Path.home() / ".cache" / "docmatix" / f"requests-{digest}.sqlite"
+    return Path(config.output.removeprefix("file://")) / LOCAL_REQUEST_INDEX
+
+
+def shared_cache(config: RunConfig) -> str:
+    """Where the answers are shared between nodes and reruns (pipeline/request_cache.py)."""
+    return output_url(config.output, REQUEST_SEGMENTS)

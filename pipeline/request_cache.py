@@ -3,6 +3,14 @@
 Keyed by a hash of (model, messages, sampling params, response format). SQLite in WAL mode lets several
 worker processes on one node share it. Each answer keeps the server's token usage, so a cached request
 still shows what it originally cost.
+
+The SQLite file is one node's index. What every node and every rerun shares is in the output itself:
+after each batch, a generation actor writes the batch's new answers as an immutable Parquet segment
+per unit to `<output>/_cache/requests/<unit>/` (before the batch's rows go on to be written, so an
+answer in the output is always in the cache), and before generating for a unit it imports that unit's
+segments. So a rerun on a fresh cluster, an `s3://` output, or actors moved to other nodes still never
+pay twice; only a unit still being generated is read, never the whole cache. When a unit is committed
+its segments are compacted into one file.
 """
 
 from __future__ import annotations
@@ -12,7 +20,16 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
+import uuid
+from collections import defaultdict
 from pathlib import Path
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SEGMENT_SCHEMA = pa.schema([("key", pa.string()), ("completion", pa.string()), ("usage", pa.string())])
 
 
 def request_key(model: str, messages: list[dict], sampling: dict, response_format: dict | None) -> str:
@@ -24,7 +41,8 @@ def request_key(model: str, messages: list[dict], sampling: dict, response_forma
 
 
 class RequestCache:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, shared: str | None = None):
+        """`shared`: the fsspec folder the answers are exchanged through, per unit (see the module doc)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -34,6 +52,52 @@ class RequestCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, completion TEXT NOT NULL)")
         self._add_usage_column()
+        self.shared = shared
+        self._unshared: dict[str, list[dict]] = defaultdict(list)  # unit -> answers not in a segment yet
+        self._imported: set[str] = set()  # units whose segments this process has taken in
+        self._db.execute("CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY)")
+
+    def import_unit(self, unit_id: str) -> int:
+        """Take in a unit's shared segments not imported yet (once per process); returns the new answers."""
+        if self.shared is None or unit_id in self._imported:
+            return 0
+        self._imported.add(unit_id)
+        fs, folder = fsspec.core.url_to_fs(f"{self.shared}/{unit_id}")
+        added = 0
+        for path in sorted(fs.glob(f"{folder}/*.parquet")):
+            name = f"{unit_id}/{path.rsplit('/', 1)[-1]}"
+            with self._lock:
+                if self._db.execute("SELECT 1 FROM segments WHERE name = ?", (name,)).fetchone():
+                    continue
+            try:
+                with fs.open(path, "rb") as f:
+                    rows = pq.read_table(f).to_pylist()
+            except FileNotFoundError:  # compacted meanwhile: the compacted file holds the same answers
+                continue
+            with self._lock:
+                before = self._db.total_changes
+                self._db.executemany("INSERT OR IGNORE INTO answers (key, completion, usage) VALUES (?, ?, ?)",
+                                     [(r["key"], r["completion"], r["usage"]) for r in rows])
+                self._db.execute("INSERT OR IGNORE INTO segments (name) VALUES (?)", (name,))
+                added += self._db.total_changes - before - 1
+        return added
+
+    def flush_segments(self) -> list[str]:
+        """Write the answers not shared yet, one segment per unit; returns the segments' paths."""
+        with self._lock:
+            pending, self._unshared = self._unshared, defaultdict(list)
+        written = []
+        for unit_id, rows in pending.items():
+            fs, folder = fsspec.core.url_to_fs(f"{self.shared}/{unit_id}")
+            name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
+            fs.makedirs(folder, exist_ok=True)
+            with fs.open(f"{folder}/{name}.tmp", "wb") as f:
+                pq.write_table(pa.Table.from_pylist(rows, schema=SEGMENT_SCHEMA), f, compression="zstd")
+            fs.mv(f"{folder}/{name}.tmp", f"{folder}/{name}")
+            with self._lock:  # our own answers are already in our SQLite
+                self._db.execute("INSERT OR IGNORE INTO segments (name) VALUES (?)", (f"{unit_id}/{name}",))
+            written.append(f"{folder}/{name}")
+        return written
 
     def _add_usage_column(self) -> None:
         """Caches written before token accounting lack the column; their answers read as usage unknown."""
@@ -54,10 +118,14 @@ class RequestCache:
             return None
         return row[0], json.loads(row[1]) if row[1] else {}
 
-    def put(self, key: str, completion: str, usage: dict | None = None) -> None:
+    def put(self, key: str, completion: str, usage: dict | None = None, unit_id: str | None = None) -> None:
+        """Store an answer; with a `unit_id` (and a shared folder) it goes to that unit's next segment too."""
+        usage_json = json.dumps(usage) if usage else None
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO answers (key, completion, usage) VALUES (?, ?, ?)",
-                             (key, completion, json.dumps(usage) if usage else None))
+                             (key, completion, usage_json))
+            if self.shared is not None and unit_id is not None:
+                self._unshared[unit_id].append({"key": key, "completion": completion, "usage": usage_json})
 
     def __len__(self) -> int:
         with self._lock:
@@ -66,3 +134,21 @@ class RequestCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def compact_unit_segments(shared: str, unit_id: str) -> None:
+    """Merge a committed unit's segments into one file (a rerun then reads one file for it)."""
+    fs, folder = fsspec.core.url_to_fs(f"{shared}/{unit_id}")
+    paths = sorted(fs.glob(f"{folder}/*.parquet"))
+    if len(paths) < 2:
+        return
+    tables = []
+    for path in paths:
+        with fs.open(path, "rb") as f:
+            tables.append(pq.read_table(f).cast(SEGMENT_SCHEMA))
+    merged = f"{folder}/{time.strftime('%Y%m%dT%H%M%S')}-compacted-{uuid.uuid4().hex[:12]}.parquet"
+    with fs.open(merged + ".tmp", "wb") as f:
+        pq.write_table(pa.concat_tables(tables), f, compression="zstd")
+    fs.mv(merged + ".tmp", merged)
+    for path in paths:
+        fs.rm(path)

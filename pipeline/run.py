@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +25,13 @@ from pipeline.cluster_paths import NonPortablePath, check_portable_paths, runnin
 from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
 from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
 from pipeline.prompt_templates import load_templates  # noqa: E402
-from pipeline.record_rows import UnitEnd, from_row, to_row  # noqa: E402
+from pipeline.record_rows import rows_to_table, to_row  # noqa: E402
 from pipeline.run_progress import RequestProgress  # noqa: E402
 from pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
 from pipeline.s1_read import count_documents, discover_units  # noqa: E402
-from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit  # noqa: E402
-from schemas.records import FinishedDocument, RejectedDocument  # noqa: E402
+from pipeline.s6_write import read_done_markers, remove_partial_unit  # noqa: E402
+from pipeline.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
+from pipeline.unit_parts import write_parts  # noqa: E402
 from schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
 
 log = logging.getLogger("docmatix")
@@ -64,7 +66,11 @@ def _progress(total: int | None, enabled: bool):
 
 
 def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
-    """Run every pending unit through the Ray Data pipeline and write it; returns how many were pending."""
+    """Run every pending unit through the Ray Data pipeline; returns how many were pending.
+
+    The driver builds the pipeline and adds up what the write stage reports (small rows: unit, part file,
+    documents); Ray workers extract, generate, filter and write, and commit tasks move complete units
+    into place. No image byte and no global order reaches the driver."""
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
@@ -74,9 +80,11 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         cache_path,
         extract_pool,
         extract_settings,
+        generate_actors,
         generate_concurrency,
         read_concurrency,
         read_unit,
+        shared_cache,
     )
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
@@ -90,61 +98,62 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     if sum(1 for node in ray.nodes() if node["Alive"]) > 1:
         check_portable_paths(list(config.inputs), config.output, "a multi-node Ray cluster")
     ctx = DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # each unit's records arrive together, in input order
+    ctx.execution_options.preserve_order = False  # units are complete when counted, not when their end arrives
     ctx.enable_progress_bars = False
-    # Small blocks keep documents streaming one by one (a whole shard is one block by default).
-    ctx.target_max_block_size = 4 * 1024 * 1024
+    # Every document its own block (read_unit yields one table per document): a block of many small PDFs
+    # would go to one extraction actor while the others idle.
+    ctx.target_max_block_size = 1
     counts = [count_documents(u) for u in pending]
     total = None if any(c is None for c in counts) else sum(counts)
 
-    ds = ray.data.from_items([to_row(u.unit_id, 0, u) for u in pending], override_num_blocks=len(pending))
+    ds = ray.data.from_arrow([rows_to_table([to_row(u.unit_id, 0, u)]) for u in pending])
     # Reading is I/O, so it reserves no CPU (the extraction pool may hold them all) and is a separate
     # operator so documents of one shard are extracted in parallel. The number of readers and of
     # extraction actors (each with one isolated child) is set by settings and the cluster, never by
     # the corpus: that, the generation actor's in-flight limit and the object store bound memory.
-    readers = read_concurrency(config.read_concurrency, config.extract_concurrency,
-                               ray.cluster_resources().get("CPU", 1))
-    ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
-                     compute=TaskPoolStrategy(size=readers))
-    ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config), tuple(config.languages)),
-                compute=extract_pool(config.extract_concurrency))
+    cpus = ray.cluster_resources().get("CPU", 1)
+    readers = read_concurrency(config.read_concurrency, config.extract_concurrency, cpus)
+    ds = ds.map_batches(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, batch_size=1,
+                        batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
+    ds = ds.map_batches(ExtractPages, fn_constructor_args=(extract_settings(config), tuple(config.languages)),
+                        batch_size=1, batch_format="pyarrow", compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
-        from pipeline.s5_filter import benchmark_from, filters_from
 
         ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
-        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), config.loop_settings(),
-                                        benchmark_from(config)).feed
     else:
-        ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
-                            num_cpus=0, batch_format="numpy",
-                            compute=ActorPoolStrategy(  # one actor; many batches at once keep endpoints busy
-                                size=1, enable_true_multi_threading=True,
-                                max_concurrent_calls_per_actor=generate_concurrency(config, len(endpoints), 16)))
-        finish = from_row
-
-    writer: UnitWriter | None = None
+        # A fixed pool sharing the endpoints' slots (one actor on one machine); many batches at once per
+        # actor keep its share of the slots busy while the next batch is chunked.
+        actors = generate_actors(config.generate_actors, len(endpoints), config.max_in_flight)
+        ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model, actors), batch_size=16,
+                            num_cpus=0, batch_format="pyarrow",
+                            compute=ActorPoolStrategy(
+                                size=actors, enable_true_multi_threading=True,
+                                max_concurrent_calls_per_actor=generate_concurrency(config, len(endpoints), 16, actors)))
+    run_id = uuid.uuid4().hex[:8]
+    # Workers write each batch's rows into the unit's parts; only a row per part comes back here.
+    ds = ds.map_batches(write_parts, fn_kwargs={"output": config.output, "run_id": run_id}, batch_size=16,
+                        batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
+    limits = ShardLimits(config.rows_per_shard, config.bytes_per_shard)
+    commit_task = ray.remote(num_cpus=0)(commit_unit)
+    tracker = UnitTracker(
+        commit=lambda unit_id, parts: commit_task.remote(config.output, unit_id, run_id, parts, limits,
+                                                         shared_cache(config) if config.use_request_cache else None),
+        wait=_ray_wait, max_pending=max(2, readers))
     with _progress(total, config.progress) as bar, RequestProgress(cache_path(config), bar):
-        for row in ds.iter_rows():
-            record = finish(row)
-            if record is None:  # ray-vllm: a chunk answer of a document not complete yet
-                continue
-            if writer is None or writer.unit_id != row["unit_id"]:
-                writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard, config.bytes_per_shard)
-            if isinstance(record, UnitEnd):
-                writer.commit()
-                writer = None
-                continue
-            if isinstance(record, FinishedDocument):
-                writer.add_finished(record)
-            elif isinstance(record, RejectedDocument):
-                writer.add_rejected(record)
-            else:
-                raise TypeError(f"unexpected record at the end of the pipeline: {type(record).__name__}")
-            bar.update(1)
-    if writer is not None:  # a stream that ended without its UnitEnd: leave the unit to be redone
-        writer.abort()
+        for part in ds.iter_rows():
+            tracker.add(part["unit_id"], part["part"], part["documents"], part["unit_documents"])
+            tracker.collect()
+            bar.update(part["documents"])
+        tracker.finish()
     return len(pending)
+
+
+def _ray_wait(handles: list, timeout: float | None) -> tuple[list, list]:
+    import ray
+
+    ready, rest = ray.wait(handles, num_returns=1 if timeout is None else len(handles), timeout=timeout)
+    return [(h, ray.get(h)) for h in ready], rest
 
 
 def run(config: RunConfig) -> dict:

@@ -31,6 +31,7 @@ def parse_chunk(chunk: Chunk, text: str, answer_format: str, loops: LoopSettings
 async def generate_chunk(
     client: LLMClient, chunk: Chunk, template: PromptTemplate, sampling: dict, answer_format: str,
     affinity: str | None = None, loops: LoopSettings | None = None, cancel_loops: bool = False,
+    cache_unit: str | None = None,
 ) -> ChunkResult:
     """With `cancel_loops` (and `loops`), the answer is streamed and the request cancelled once it loops."""
     messages = template.messages(chunk.text, answer_format)
@@ -41,7 +42,8 @@ async def generate_chunk(
         def stop(text: str) -> bool:
             return detector.feed(text) is not None
     try:
-        result = await client.chat(messages, sampling, response_format(answer_format), affinity=affinity, stop=stop)
+        result = await client.chat(messages, sampling, response_format(answer_format), affinity=affinity, stop=stop,
+                                   cache_unit=cache_unit)
     except ChatFailure as exc:
         return ChunkResult(chunk, None, error=exc.reason, error_detail=exc.detail, requests=exc.attempts)
     out = parse_chunk(chunk, result.text, answer_format, loops)
@@ -62,7 +64,7 @@ async def generate_documents(
     tasks = [
         [asyncio.ensure_future(
             generate_chunk(client, c, templates[c.template], sampling, answer_format, affinity=doc.key,
-                           loops=loops, cancel_loops=cancel_loops))
+                           loops=loops, cancel_loops=cancel_loops, cache_unit=doc.unit_id))
          for c in chunks]
         for doc, chunks in work
     ]

@@ -172,7 +172,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
         counters.answered += 1
         counters.answered_keys.append(key)
         if log_file is not None:
-            log_file.write(json.dumps({"answered": key, "body": body}) + "\n")
+            log_file.write(json.dumps({"answered": key, "at": time.time(), "body": body}) + "\n")
             log_file.flush()
 
     async def stream(request: web.Request, body: dict, key: str, tokens: list[str], finish: str,
