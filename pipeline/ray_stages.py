@@ -12,16 +12,14 @@ import numpy as np
 
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
-from pipeline.extract_limits import ExtractLimits
 from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
-from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
 from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
-from pipeline.s3_chunk import chunk_document, long_page_rejection, page_texts
+from pipeline.s3_chunk import chunk_or_reject, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
@@ -40,14 +38,6 @@ def read_unit(row: dict[str, Any], max_pdf_bytes: int) -> Iterator[dict[str, Any
         yield to_row(unit.unit_id, seq, item)
         seq += 1
     yield to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))
-
-
-def extract_settings(config: RunConfig) -> ExtractSettings:
-    render = RenderSettings(config.dpi, config.max_image_side, config.image_format, config.image_quality,
-                            config.grayscale)
-    limits = ExtractLimits(config.max_page_megapixels, config.max_image_megapixels, config.extract_timeout_s,
-                           config.extract_memory_mb)
-    return ExtractSettings(render, config.max_pages, config.text_source, config.ocr, limits)
 
 
 class ExtractPages:
@@ -133,13 +123,10 @@ class GenerateAndFilter:
         for i, record in enumerate(records):
             if not isinstance(record, ExtractedDocument):
                 continue
-            if self.config.long_page == "skip_document":
-                rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
-                if rejected is not None:
-                    skipped[i] = rejected
-                    continue
-            chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
-                                    self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
+            chunks = chunk_or_reject(record, self.templates, self.config.chunk, count_tokens)
+            if isinstance(chunks, RejectedDocument):
+                skipped[i] = chunks
+                continue
             work.append((record, chunks))
         generated = asyncio.run_coroutine_threadsafe(
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format,

@@ -73,7 +73,6 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         GenerateAndFilter,
         cache_path,
         extract_pool,
-        extract_settings,
         generate_concurrency,
         read_concurrency,
         read_unit,
@@ -106,7 +105,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
                                ray.cluster_resources().get("CPU", 1))
     ds = ds.flat_map(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, num_cpus=0,
                      compute=TaskPoolStrategy(size=readers))
-    ds = ds.map(ExtractPages, fn_constructor_args=(extract_settings(config), tuple(config.languages)),
+    ds = ds.map(ExtractPages, fn_constructor_args=(config.extract.stage_settings(), tuple(config.languages)),
                 compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
