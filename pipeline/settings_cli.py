@@ -100,12 +100,13 @@ def setting_fields(cls: type) -> Iterator[tuple[Field, Any]]:
 
 
 def add_setting_arguments(container: argparse._ActionsContainer, cls: type, skip: Iterable[str] = (),
-                          flags: dict[str, tuple[str, ...]] | None = None) -> None:
-    """One argument per field of `cls` (`skip`: fields this command does not offer; `flags`: other
-    option strings for a field in this command)."""
+                          flags: dict[str, tuple[str, ...]] | None = None, only: Iterable[str] | None = None
+                          ) -> None:
+    """One argument per field of `cls` (`skip`, or all but `only`: fields this command does not offer;
+    `flags`: other option strings for a field in this command)."""
     skip, flags = set(skip), flags or {}
     for f, annotation in setting_fields(cls):
-        if f.name in skip:
+        if f.name in skip or (only is not None and f.name not in only):
             continue
         kwargs = argument_kwargs(f, annotation)
         if f.metadata.get("positional"):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from docmatix.cmd_estimate import add_parser as add_estimate_parser
 from docmatix.cmd_filter_check import add_parser as add_filter_check_parser
 from pipeline.config import OWNER, RunConfig, add_run_arguments, config_from_args, readme_with_options
 from pipeline.settings import ChunkSettings, ExtractConfig, LLMSettings
@@ -52,6 +53,12 @@ def test_filter_check_flags_are_unchanged():
     add_filter_check_parser(sub)
     now = by_dest(describe(sub.choices["filter-check"]))
     assert now == by_dest(BEFORE["filter-check"])
+
+
+def test_estimate_flags_are_unchanged():
+    sub = argparse.ArgumentParser().add_subparsers()
+    add_estimate_parser(sub)
+    assert by_dest(describe(sub.choices["estimate"])) == by_dest(BEFORE["estimate"])
 
 
 def test_every_setting_has_a_flag():
