@@ -53,17 +53,13 @@ class RunConfig:
     write: WriteSettings = stage(WriteSettings, "output")
     execution: ExecutionSettings = stage(ExecutionSettings, "execution")
 
-    def __init__(self, inputs: list[str], output: str, profile: str = "default", *, read: ReadSettings | None = None,
-                 extract: ExtractConfig | None = None, chunk: ChunkSettings | None = None,
-                 llm: LLMSettings | None = None, filter: FilterSettings | None = None,
-                 write: WriteSettings | None = None, execution: ExecutionSettings | None = None,
-                 **settings: Any):
-        """Stage groups as given (copied) or defaults; `settings`: any stage field by its flat name."""
+    def __init__(self, inputs: list[str], output: str, profile: str = "default", **settings: Any):
+        """`settings`: stage groups by their field name (`chunk=ChunkSettings(...)`, copied; the others
+        default), and any stage setting by its flat name (`max_chunk_pages=2`), applied after them."""
         self.inputs, self.output, self.profile = inputs, output, profile
-        given = {"read": read, "extract": extract, "chunk": chunk, "llm": llm, "filter": filter, "write": write,
-                 "execution": execution}
         for name, f in STAGE_FIELDS.items():
-            object.__setattr__(self, name, f.default_factory() if given[name] is None else replace(given[name]))
+            group = settings.pop(name, None)
+            object.__setattr__(self, name, f.default_factory() if group is None else replace(group))
         unknown = sorted(set(settings) - set(OWNER))
         if unknown:
             raise TypeError(f"RunConfig got unknown setting(s) {unknown}")
@@ -123,10 +119,12 @@ STAGE_FIELDS: dict[str, Field] = {f.name: f for f in fields(RunConfig) if "stage
 TOP_LEVEL: tuple[str, ...] = tuple(f.name for f in fields(RunConfig) if "stage" not in f.metadata)
 
 
-def _owners() -> dict[str, str]:
+def setting_owners(stages: dict[str, type]) -> dict[str, str]:
+    """Flat setting name -> the stage group holding it. A name in two groups, or one that RunConfig
+    itself has (a top-level field, a group, a method), would make `config.name` ambiguous: refused."""
     owner: dict[str, str] = {}
-    for group, f in STAGE_FIELDS.items():
-        for setting_field in fields(f.default_factory):
+    for group, cls in stages.items():
+        for setting_field in fields(cls):
             name = setting_field.name
             if name in owner or name in TOP_LEVEL or name in STAGE_FIELDS or hasattr(RunConfig, name):
                 raise TypeError(f"setting {name!r} of {group} is also in {owner.get(name, 'RunConfig')}")
@@ -134,7 +132,7 @@ def _owners() -> dict[str, str]:
     return owner
 
 
-OWNER: dict[str, str] = _owners()  # flat setting name -> the RunConfig field of its stage group
+OWNER: dict[str, str] = setting_owners({name: f.default_factory for name, f in STAGE_FIELDS.items()})
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

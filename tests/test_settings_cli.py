@@ -7,13 +7,21 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from docmatix.cmd_estimate import add_parser as add_estimate_parser
 from docmatix.cmd_filter_check import add_parser as add_filter_check_parser
-from pipeline.config import OWNER, RunConfig, add_run_arguments, config_from_args, readme_with_options
+from pipeline.config import (
+    OWNER,
+    RunConfig,
+    add_run_arguments,
+    config_from_args,
+    readme_with_options,
+    setting_owners,
+)
 from pipeline.settings import ChunkSettings, ExtractConfig, LLMSettings
 from schemas.readme_blocks import README
 
@@ -130,6 +138,18 @@ def test_json_and_pickle_round_trips_keep_every_setting():
     assert RunConfig.from_json({**data, "renamed_since": 1}) == config
     assert pickle.loads(pickle.dumps(config)) == config  # Ray ships the config to its actors
     assert config.sampling() == {"temperature": 0.0, "top_p": 1.0, "max_tokens": 99, "seed": 5}
+
+
+def test_a_name_in_two_places_is_refused():
+    with pytest.raises(TypeError, match="seed"):
+        setting_owners({"chunk": ChunkSettings, "other": ChunkSettings})
+
+    @dataclass
+    class Shadowing:
+        sampling: int = 0  # RunConfig.sampling() would hide it
+
+    with pytest.raises(TypeError, match="sampling"):
+        setting_owners({"llm": Shadowing})
 
 
 def test_copies_do_not_share_groups():
