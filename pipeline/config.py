@@ -168,6 +168,8 @@ def options_list(parser: argparse.ArgumentParser | None = None) -> str:
             if isinstance(a, argparse._HelpAction):
                 continue
             name = ", ".join(f"`{s}`" for s in a.option_strings) or f"`{a.dest}` (positional)"
+            if a.option_strings and a.option_strings[0].removeprefix("--").replace("-", "_") != a.dest:
+                name += f" (`{a.dest}`)"  # the setting's name in summary.json where the flag's differs
             if a.choices:
                 name += " " + " \\| ".join(f"`{c}`" for c in a.choices)
             plain = a.default in (None, []) or a.required or isinstance(a, argparse._StoreConstAction)
