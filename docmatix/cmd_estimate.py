@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.settings import ExtractConfig
+from pipeline.settings_cli import add_setting_arguments
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("estimate", help="measure a sample of the input and project the cost of a run")
@@ -15,8 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="expected completion length (the reference asked ~4 pairs per page)")
     p.add_argument("--tokens-per-second-per-gpu", type=float, default=2500.0,
                    help="prompt+completion tokens/s one GPU sustains with your model and vLLM")
-    p.add_argument("--max-pages", type=int, default=4)
-    p.add_argument("--no-ocr", dest="ocr", action="store_false")
+    # The extraction settings the estimate measures with, as `docmatix run` has them.
+    add_setting_arguments(p, ExtractConfig, only=("max_pages", "ocr"))
     p.set_defaults(func=main)
 
 

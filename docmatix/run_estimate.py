@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from pipeline.config import RunConfig
 from pipeline.prompt_templates import load_templates
-from pipeline.ray_stages import extract_settings
 from pipeline.s1_read import count_documents, discover_units, iter_unit_documents
 from pipeline.s2_extract import extract_document
 from pipeline.s3_chunk import chunk_document
@@ -37,7 +36,7 @@ class Estimate:
 def estimate(config: RunConfig, sample: int, output_tokens_per_request: int, tokens_per_second_per_gpu: float,
              total_documents: int | None = None) -> Estimate:
     units = discover_units(config.inputs, config.pdfs_per_unit)
-    settings = extract_settings(config)
+    settings = config.extract.stage_settings()
     templates = load_templates(config.prompts_dir)
     template_tokens = {t.name: approximate_tokens("".join(m["content"] for m in t.messages(""))) for t in templates}
     docs = itertools.islice(
@@ -56,8 +55,7 @@ def estimate(config: RunConfig, sample: int, output_tokens_per_request: int, tok
         accepted += 1
         pages += len(result.pages)
         ocr_pages += sum(p.source == "ocr" for p in result.pages)
-        for chunk in chunk_document(result, templates, config.seed, config.max_chunk_tokens, config.max_chunk_pages,
-                                    config.chunk_overlap_pages):
+        for chunk in chunk_document(result, templates, config.chunk):
             chunks += 1
             prompt_tokens += chunk.n_tokens + template_tokens[chunk.template]
     counts = [count_documents(u) for u in units]

@@ -7,40 +7,25 @@ import argparse
 from typing import Any
 
 from filters.base import PairFilter
-from filters.presets import DEFAULT_PRESET, FILTERS, PRESETS, build_filters, build_preset
-from filters.settings import FILTER_DEFAULTS, FilterSettings
+from filters.presets import build_filters, build_preset
+from filters.settings import FilterSettings
+from pipeline.settings_cli import add_setting_arguments
 
-
-def filter_names(text: str) -> list[str]:
-    """argparse type for `--filters a,b`: unknown names fail at parse time, not in a Ray worker."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in FILTERS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(FILTERS)}")
-    return names
+# Applied by pipeline/s5_filter.py (`benchmark_from`), not by the (keep, reason) filters: a command that
+# only builds the filter list does not offer them.
+BENCHMARK_SETTINGS = ("decontaminate", "decontaminate_ngram")
 
 
 def add_filter_arguments(group: argparse._ActionsContainer, preset_flags: tuple[str, ...] = ("--filter-preset",)
                          ) -> None:
-    d = FILTER_DEFAULTS
-    group.add_argument(*preset_flags, dest="filter_preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
-                       help=f"named filter list (default {DEFAULT_PRESET}): "
-                            + "; ".join(f"{k}: {','.join(v)}" for k, v in PRESETS.items()))
-    group.add_argument("--filters", type=filter_names, default=[], metavar="NAME,NAME",
-                       help=f"run these filters, in this order, instead of the preset ({', '.join(FILTERS)})")
-    group.add_argument("--grounding-threshold", type=float, default=d.grounding_threshold,
-                       help="share of an answer's content words that must be in the chunk text (0-1)")
-    group.add_argument("--near-duplicate-threshold", type=float, default=d.near_duplicate_threshold,
-                       help="question similarity (0-100) at which a question repeats a kept one")
-    group.add_argument("--min-question-chars", type=int, default=d.min_question_chars)
-    group.add_argument("--max-question-chars", type=int, default=d.max_question_chars)
-    group.add_argument("--min-answer-chars", type=int, default=d.min_answer_chars)
-    group.add_argument("--max-answer-chars", type=int, default=d.max_answer_chars)
+    """The filter list's flags (FilterSettings' fields but the benchmark's), for `docmatix filter-check`."""
+    add_setting_arguments(group, FilterSettings, skip=BENCHMARK_SETTINGS, flags={"filter_preset": preset_flags})
 
 
 def filters_from(options: Any) -> list[PairFilter]:
     """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset."""
     settings = FilterSettings.from_object(options)
-    if options.filters:
-        return build_filters(list(options.filters), settings)
-    return build_preset(options.filter_preset, settings)
+    prompts_dir = getattr(options, "prompts_dir", None)  # the templates the echo filter guards against
+    if settings.filters:
+        return build_filters(list(settings.filters), settings, prompts_dir)
+    return build_preset(settings.filter_preset, settings, prompts_dir)

@@ -21,16 +21,18 @@ from filters.question_form import QuestionFormFilter
 from filters.reference_patterns import ReferencePatternFilter
 from filters.settings import FILTER_DEFAULTS, FilterSettings
 
-FILTERS: dict[str, Callable[[FilterSettings], PairFilter]] = {
-    "empty": lambda s: EmptyPairFilter(),
-    "prompt_echo": PromptEchoFilter,
-    "reference_patterns": lambda s: ReferencePatternFilter(),
-    "length": LengthBoundsFilter,
-    "not_a_question": lambda s: QuestionFormFilter(),
-    "precise_patterns": lambda s: PrecisePatternFilter(),
-    "grounding": GroundingFilter,
-    "duplicate": lambda s: DuplicateQuestionFilter(),
-    "near_duplicate": NearDuplicateQuestionFilter,
+# Each factory takes the filter settings and the run's prompt templates folder (`--prompts-dir`, which
+# the echo filter guards against; None: prompts/).
+FILTERS: dict[str, Callable[[FilterSettings, str | None], PairFilter]] = {
+    "empty": lambda s, prompts_dir: EmptyPairFilter(),
+    "prompt_echo": lambda s, prompts_dir: PromptEchoFilter(prompts_dir),
+    "reference_patterns": lambda s, prompts_dir: ReferencePatternFilter(),
+    "length": lambda s, prompts_dir: LengthBoundsFilter(s),
+    "not_a_question": lambda s, prompts_dir: QuestionFormFilter(),
+    "precise_patterns": lambda s, prompts_dir: PrecisePatternFilter(),
+    "grounding": lambda s, prompts_dir: GroundingFilter(s),
+    "duplicate": lambda s, prompts_dir: DuplicateQuestionFilter(),
+    "near_duplicate": lambda s, prompts_dir: NearDuplicateQuestionFilter(s),
 }
 
 PRESETS: dict[str, list[str]] = {
@@ -42,22 +44,23 @@ PRESETS: dict[str, list[str]] = {
     "strict": ["empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
                "near_duplicate"],
 }
-DEFAULT_PRESET = "strict"
 
 
-def build_filters(names: list[str], settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
+def build_filters(names: list[str], settings: FilterSettings = FILTER_DEFAULTS, prompts_dir: str | None = None
+                  ) -> list[PairFilter]:
     unknown = [n for n in names if n not in FILTERS]
     if unknown:
         raise ValueError(f"unknown filter(s) {unknown}; known: {sorted(FILTERS)}")
-    return [FILTERS[n](settings) for n in names]
+    return [FILTERS[n](settings, prompts_dir) for n in names]
 
 
-def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
+def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS, prompts_dir: str | None = None
+                 ) -> list[PairFilter]:
     try:
         names = PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown filter preset {name!r}; known: {sorted(PRESETS)}") from None
-    return build_filters(names, settings)
+    return build_filters(names, settings, prompts_dir)
 
 
 def apply_filters(filters: list[PairFilter], question: str, answer: str, context: PairContext,

@@ -19,7 +19,6 @@ from functools import lru_cache
 import regex
 
 from filters.base import PairContext
-from filters.settings import FilterSettings
 from filters.text import content_words, normalise_question, numbers, strip_leading_marker
 from pipeline.prompt_templates import load_templates
 from pipeline.qa_parse import parse_qa_text
@@ -70,8 +69,8 @@ def carried_by_chunk(text: str, context: PairContext) -> bool:
 class PromptEchoFilter:
     name = "prompt_echo"
 
-    def __init__(self, settings: FilterSettings):
-        self.prompt = prompt_text(settings.prompts_dir)
+    def __init__(self, prompts_dir: str | None = None):
+        self.prompt = prompt_text(prompts_dir)
 
     def copied(self, text: str) -> bool:
         norm = normalise_question(text)

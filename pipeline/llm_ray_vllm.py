@@ -29,11 +29,11 @@ from pipeline.prompt_templates import PromptTemplate
 from pipeline.qa_parse import QA_JSON_SCHEMA
 from pipeline.record_rows import from_row, to_row
 from pipeline.repetition import LoopSettings
-from pipeline.s3_chunk import chunk_document, long_page_rejection
+from pipeline.s3_chunk import chunk_or_reject
 from pipeline.s4_generate import parse_chunk
 from pipeline.s5_filter import filter_document
 from pipeline.token_count import approximate_tokens
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument
+from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, RejectedDocument
 
 PASS_THROUGH_MESSAGES = [{"role": "user", "content": "."}]  # a record with no prompt still needs a row
 ERROR_COLUMN = "__inference_error__"  # set by ray.data.llm on rows whose generation failed
@@ -73,13 +73,12 @@ def sampling_params(config: RunConfig) -> dict[str, Any]:
 def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTemplate]) -> Iterator[dict]:
     """flat_map: one row per chunk to generate; every input record leaves on exactly one row."""
     record = from_row(row)
-    if isinstance(record, ExtractedDocument) and config.long_page == "skip_document":
-        record = long_page_rejection(record, config.max_chunk_tokens, approximate_tokens) or record
-    base = to_row(row["unit_id"], int(row["seq"]), record)
     chunks = []
     if isinstance(record, ExtractedDocument):
-        chunks = chunk_document(record, templates, config.seed, config.max_chunk_tokens, config.max_chunk_pages,
-                                config.chunk_overlap_pages, approximate_tokens)
+        chunks = chunk_or_reject(record, templates, config.chunk, approximate_tokens)
+        if isinstance(chunks, RejectedDocument):
+            record, chunks = chunks, []
+    base = to_row(row["unit_id"], int(row["seq"]), record)
     by_name = {t.name: t for t in templates}
     params = sampling_params(config)
     for i, chunk in enumerate(chunks):

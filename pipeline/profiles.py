@@ -9,7 +9,7 @@ are listed in `NOT_REPRODUCED`, with why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from filters.presets import PRESETS
@@ -23,7 +23,7 @@ REFERENCE_PRESET = "docmatix-exact" if "docmatix-exact" in PRESETS else "docmati
 
 @dataclass(frozen=True)
 class ProfileRule:
-    setting: str  # a RunConfig field
+    setting: str  # a RunConfig setting (a stage field's flat name, pipeline/settings.py)
     value: Any  # the reference's value (None for sampling: not sent, so the server's default)
     rule: str  # what the reference does
     why_ours: str  # why the default profile differs ("" when it does not)
@@ -79,11 +79,10 @@ def profile_overrides(name: str) -> dict[str, Any]:
 def apply_profile(config: RunConfig) -> RunConfig:
     """The config with its profile's settings set (they override flags of the same name)."""
     overrides = profile_overrides(config.profile)
-    known = {f.name for f in fields(config)}
-    unknown = sorted(set(overrides) - known)
+    unknown = sorted(set(overrides) - set(config.setting_names()))
     if unknown:
         raise ValueError(f"profile {config.profile!r} sets unknown setting(s) {unknown}")
-    return replace(config, **overrides)
+    return config.with_settings(**overrides)
 
 
 def _cell(value: Any) -> str:

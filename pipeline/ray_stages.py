@@ -13,16 +13,14 @@ import pyarrow as pa
 
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
-from pipeline.extract_limits import ExtractLimits
 from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
-from pipeline.page_render import RenderSettings
 from pipeline.prompt_templates import load_templates
 from pipeline.record_rows import UnitEnd, from_row, replace_record, rows_to_table, to_row, with_records
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
-from pipeline.s3_chunk import chunk_document, long_page_rejection, page_texts
+from pipeline.s3_chunk import chunk_or_reject, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
@@ -48,14 +46,6 @@ def read_unit(batch: pa.Table, max_pdf_bytes: int) -> Iterator[pa.Table]:
             yield rows_to_table([to_row(unit.unit_id, seq, item)])
             seq += 1
         yield rows_to_table([to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))])
-
-
-def extract_settings(config: RunConfig) -> ExtractSettings:
-    render = RenderSettings(config.dpi, config.max_image_side, config.image_format, config.image_quality,
-                            config.grayscale)
-    limits = ExtractLimits(config.max_page_megapixels, config.max_image_megapixels, config.extract_timeout_s,
-                           config.extract_memory_mb)
-    return ExtractSettings(render, config.max_pages, config.text_source, config.ocr, limits)
 
 
 class ExtractPages:
@@ -125,7 +115,8 @@ class GenerateAndFilter:
         threading.Thread(target=self.loop.run_forever, daemon=True, name="llm-client").start()
         cache = RequestCache(cache_path(config), shared_cache(config)) if config.use_request_cache else None
         self.cache = cache
-        settings = ClientSettings(max_in_flight=per_actor_in_flight(config.max_in_flight, actors), timeout_s=config.request_timeout_s,
+        settings = ClientSettings(max_in_flight=per_actor_in_flight(config.max_in_flight, actors),
+                                  timeout_s=config.request_timeout_s,
                                   max_attempts=config.max_attempts, api_key=config.api_key)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
@@ -145,13 +136,10 @@ class GenerateAndFilter:
         changed: dict[int, Any] = {}  # documents this stage rejects before generating, then the finished ones
         work, work_rows = [], []
         for i, record in records.items():
-            if self.config.long_page == "skip_document":
-                rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
-                if rejected is not None:
-                    changed[i] = rejected
-                    continue
-            chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
-                                    self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
+            chunks = chunk_or_reject(record, self.templates, self.config.chunk, count_tokens)
+            if isinstance(chunks, RejectedDocument):
+                changed[i] = chunks
+                continue
             work.append((record, chunks))
             work_rows.append(i)
         if self.cache is not None:  # answers paid for by earlier runs or other nodes, for these units

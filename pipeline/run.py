@@ -79,7 +79,6 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         GenerateAndFilter,
         cache_path,
         extract_pool,
-        extract_settings,
         generate_actors,
         generate_concurrency,
         read_concurrency,
@@ -115,7 +114,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     readers = read_concurrency(config.read_concurrency, config.extract_concurrency, cpus)
     ds = ds.map_batches(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, batch_size=1,
                         batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
-    ds = ds.map_batches(ExtractPages, fn_constructor_args=(extract_settings(config), tuple(config.languages)),
+    ds = ds.map_batches(ExtractPages, fn_constructor_args=(config.extract.stage_settings(), tuple(config.languages)),
                         batch_size=1, batch_format="pyarrow", compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
@@ -125,20 +124,20 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         # A fixed pool sharing the endpoints' slots (one actor on one machine); many batches at once per
         # actor keep its share of the slots busy while the next batch is chunked.
         actors = generate_actors(config.generate_actors, len(endpoints), config.max_in_flight)
-        ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model, actors), batch_size=16,
-                            num_cpus=0, batch_format="pyarrow",
-                            compute=ActorPoolStrategy(
-                                size=actors, enable_true_multi_threading=True,
-                                max_concurrent_calls_per_actor=generate_concurrency(config, len(endpoints), 16, actors)))
+        calls = generate_concurrency(config, len(endpoints), 16, actors)
+        ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model, actors),
+                            batch_size=16, num_cpus=0, batch_format="pyarrow",
+                            compute=ActorPoolStrategy(size=actors, enable_true_multi_threading=True,
+                                                      max_concurrent_calls_per_actor=calls))
     run_id = uuid.uuid4().hex[:8]
     # Workers write each batch's rows into the unit's parts; only a row per part comes back here.
     ds = ds.map_batches(write_parts, fn_kwargs={"output": config.output, "run_id": run_id}, batch_size=16,
                         batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
     limits = ShardLimits(config.rows_per_shard, config.bytes_per_shard)
     commit_task = ray.remote(num_cpus=0)(commit_unit)
+    cache = shared_cache(config) if config.use_request_cache else None
     tracker = UnitTracker(
-        commit=lambda unit_id, parts: commit_task.remote(config.output, unit_id, run_id, parts, limits,
-                                                         shared_cache(config) if config.use_request_cache else None),
+        commit=lambda unit_id, parts: commit_task.remote(config.output, unit_id, run_id, parts, limits, cache),
         wait=_ray_wait, max_pending=max(2, readers))
     with _progress(total, config.progress) as bar, RequestProgress(cache_path(config), bar):
         for part in ds.iter_rows():

@@ -1,12 +1,13 @@
 """Stage 3: group a document's pages into chunks and pick each chunk's prompt template.
 
 Reference rules: at most `max_pages` pages and `max_tokens` tokens per chunk, consecutive chunks share
-`overlap` page(s), pages are joined by a "NEW PAGE" line.
+`overlap` page(s), pages are joined by a "NEW PAGE" line. A run's values are its `ChunkSettings`.
 """
 
 from __future__ import annotations
 
 from pipeline.prompt_templates import PromptTemplate, choose_template
+from pipeline.settings import ChunkSettings
 from pipeline.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
 from schemas.records import Chunk, ExtractedDocument, RejectedDocument
 from schemas.reject_reasons import PAGE_TOO_LONG
@@ -57,12 +58,11 @@ def long_page_rejection(doc: ExtractedDocument, max_tokens: int, count_tokens: T
 def chunk_document(
     doc: ExtractedDocument,
     templates: list[PromptTemplate],
-    seed: int,
-    max_tokens: int = 5000,
-    max_pages: int = 5,
-    overlap: int = 1,
+    settings: ChunkSettings | None = None,
     count_tokens: TokenCounter = approximate_tokens,
 ) -> list[Chunk]:
+    settings = settings or ChunkSettings()
+    max_tokens, max_pages, overlap = settings.max_chunk_tokens, settings.max_chunk_pages, settings.chunk_overlap_pages
     texts = page_texts(doc)
     used = [i for i, t in enumerate(texts) if t]  # pages with no text add nothing to a prompt
     # A page alone over the budget is cut to fit, so every chunk respects max_tokens.
@@ -72,8 +72,19 @@ def chunk_document(
     for index, group in enumerate(group_pages(tokens, max_tokens, max_pages, overlap)):
         pages = [used[g] for g in group]
         text = PAGE_SEPARATOR.join(trimmed[p] for p in pages)
-        template = choose_template(templates, seed, doc.key, index)
+        template = choose_template(templates, settings.seed, doc.key, index)
         # The pages' counts plus separators, as the grouping used: no extra tokenizer call per chunk.
         n_tokens = sum(tokens[g] for g in group) + SEPARATOR_TOKENS * (len(group) - 1)
         chunks.append(Chunk(index, pages, text, n_tokens, template.name))
     return chunks
+
+
+def chunk_or_reject(doc: ExtractedDocument, templates: list[PromptTemplate], settings: ChunkSettings,
+                    count_tokens: TokenCounter = approximate_tokens) -> list[Chunk] | RejectedDocument:
+    """The stage as a run applies it: the document's chunks, or its rejection under `--long-page
+    skip_document`."""
+    if settings.long_page == "skip_document":
+        rejected = long_page_rejection(doc, settings.max_chunk_tokens, count_tokens)
+        if rejected is not None:
+            return rejected
+    return chunk_document(doc, templates, settings, count_tokens)

@@ -6,10 +6,10 @@ rewrites it; a test fails when it is stale), so the documentation cannot drift f
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+
+from schemas.readme_blocks import README, with_block
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,6 @@ NO_PAIRS_KEPT = _reason("no_pairs_kept", "filter", "pairs were generated, the fi
 
 INPUT_UNREADABLE = (READ_ERROR, UNREADABLE_SHARD)  # the input itself could not be read, not its content
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-_BLOCK = re.compile(r"(<!-- reject-reasons:start[^\n]*-->\n).*?(<!-- reject-reasons:end -->)", re.S)
 
 
 def readme_table() -> str:
@@ -63,9 +61,7 @@ def readme_table() -> str:
 
 
 def readme_with_table(text: str) -> str:
-    if not _BLOCK.search(text):
-        raise ValueError("README.md has no <!-- reject-reasons:start --> ... <!-- reject-reasons:end --> block")
-    return _BLOCK.sub(lambda m: m.group(1) + readme_table() + m.group(2), text)
+    return with_block(text, "reject-reasons", readme_table())
 
 
 if __name__ == "__main__":

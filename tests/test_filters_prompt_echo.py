@@ -80,7 +80,7 @@ def test_what_the_chunk_itself_carries_is_not_an_echo(question, answer):
 def test_echo_follows_the_prompts_dir(tmp_path):
     (tmp_path / "t.toml").write_text('name = "t"\nuser = """Page:\n{text}\n\nAsk about the weather today."""\n'
                                      'system = "You ask."\n', encoding="utf-8")
-    own = build_filters(["prompt_echo"], FilterSettings(prompts_dir=str(tmp_path)))
+    own = build_filters(["prompt_echo"], FilterSettings(), prompts_dir=str(tmp_path))
     ctx = PairContext(NO_INVOICE)
     assert prompt_text(str(tmp_path)).labels == ("page",)
     assert apply_filters(own, "What is the invoice total?", "The total is 108 EUR.", ctx) == []

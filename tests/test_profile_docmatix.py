@@ -123,7 +123,7 @@ def test_sampling_sent_as_the_reference(runs):
 def test_exact_reference_filters(runs):
     _, summary, _ = runs["docmatix"]
     assert summary["filter_preset"] == REFERENCE_PRESET and summary["profile"] == "docmatix"
-    config = RunConfig(**{k: v for k, v in summary["config"].items() if k in RunConfig.__dataclass_fields__})
+    config = RunConfig.from_json(summary["config"])
     assert [f.name for f in filters_from(config)] == [f.name for f in filters_from(
         RunConfig([], "", filters=PRESETS[REFERENCE_PRESET]))]
     # The fake server's answers ("The document text contains the word ...") are mostly not in the page

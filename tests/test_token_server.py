@@ -11,6 +11,7 @@ from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.llm_embedded import EmbeddedServer
 from pipeline.prompt_templates import load_templates
 from pipeline.s3_chunk import chunk_document, page_texts
+from pipeline.settings import ChunkSettings
 from pipeline.token_count import approximate_tokens
 from pipeline.token_server import ServerTokenCounter
 from schemas.records import ExtractedDocument, PageText
@@ -64,8 +65,8 @@ def test_chunking_uses_the_server_counts():
             counter = ServerTokenCounter(lt.client, lt.loop)
             doc = document(pages)
             counter.prime_sync(page_texts(doc))
-            chunks = chunk_document(doc, load_templates(), 0, max_tokens=100, max_pages=5, overlap=0,
-                                    count_tokens=counter)
+            settings = ChunkSettings(max_chunk_tokens=100, max_chunk_pages=5, chunk_overlap_pages=0)
+            chunks = chunk_document(doc, load_templates(), settings, count_tokens=counter)
         finally:
             lt.close()
     # 40 words = 40 server tokens (the approximation would say 50): two pages fit in 100, three do not.
