@@ -79,10 +79,12 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
     from docmatix.output_verify import verify_output
     from tests.fake_llm_server import FakeServer
 
+    # Token auth as the README shows it: RAY_AUTH_MODE=token on every node (the head writes the token to
+    # ~/.ray/auth_token, a HOME of the test's own here), RAY_AUTH_TOKEN=$(ray get-auth-token) to submit.
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", RAY_USAGE_STATS_ENABLED="0",
-               # a loopback-only test cluster: no token auth, so the CLI needs no token file
-               RAY_AUTH_MODE="disabled")
+               RAY_AUTH_MODE="token", HOME=str(tmp_path / "home"))
     env.pop("RAY_ADDRESS", None)
+    env.pop("RAY_AUTH_TOKEN", None)
     gcs_port, dash_port = free_port(), free_port()
     temp_dir = Path("/tmp") / f"ray-test-{os.getpid()}"
     ray = str(VENV_BIN / "ray")
@@ -95,6 +97,10 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
         for _ in range(2):  # two worker nodes of one CPU each: the work must leave the head
             subprocess.run([ray, "start", f"--address=127.0.0.1:{gcs_port}", "--num-cpus=1", *common,
                             *_node_ports()], check=True, env=env, capture_output=True, timeout=300)
+        token = subprocess.run([ray, "get-auth-token"], env=env, capture_output=True, text=True, check=True,
+                               timeout=60).stdout.strip()
+        assert token
+        submit_env = dict(env, RAY_AUTH_TOKEN=token)
         with FakeServer() as server:
             out = tmp_path / "job-out"
             args = [str(e2e_shard), "--endpoint", server.base_url, "--max-tokens", "96", "--no-progress"]
@@ -102,13 +108,17 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
                       str(REPO), "--", "python", "pipeline/run.py", *args, "--output", str(out)]
             deadline = time.monotonic() + 300
             while True:
-                proc = subprocess.run(submit, env=env, capture_output=True, text=True, timeout=1200, cwd=REPO)
+                proc = subprocess.run(submit, env=submit_env, capture_output=True, text=True, timeout=1200, cwd=REPO)
                 # The head's job agent can take a while to come up on a loaded machine.
                 if "No available agent" not in proc.stderr or time.monotonic() > deadline:
                     break
                 time.sleep(5)
             assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
             assert "succeeded" in proc.stdout.lower()
+            # without the token the head refuses the job
+            refused = subprocess.run(submit, env=dict(env, HOME=str(tmp_path / "other-home")), capture_output=True,
+                                     text=True, timeout=600, cwd=REPO)
+            assert refused.returncode != 0, (refused.stdout + refused.stderr)[-2000:]
             local = tmp_path / "local-out"
             subprocess.run([sys.executable, "pipeline/run.py", *args, "--output", str(local)], check=True,
                            cwd=REPO, capture_output=True, timeout=1200)
@@ -123,7 +133,7 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
         # Relative paths would resolve inside Ray's copy of the working dir: refused, the job fails.
         relative = [*submit[:submit.index("--") + 1], "python", "pipeline/run.py", "data/sample/x.tar",
                     "--output", "out/jobrel", "--no-progress"]
-        proc = subprocess.run(relative, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+        proc = subprocess.run(relative, env=submit_env, capture_output=True, text=True, timeout=600, cwd=REPO)
         assert proc.returncode != 0 and "failed" in proc.stdout.lower(), (proc.stdout + proc.stderr)[-4000:]
         assert "relative paths cannot be used in a Ray job" in proc.stdout + proc.stderr
     finally:

@@ -43,8 +43,8 @@ def s3(monkeypatch):
 
 
 def test_run_reads_and_writes_s3_urls(s3, tmp_path, monkeypatch):
-    # With a remote output the request cache is ~/.cache/docmatix/requests.sqlite: a HOME of its own
-    # keeps this run from being answered by (or filling) the user's cache.
+    # With a remote output each node's cache index is under ~/.cache/docmatix: a HOME of its own keeps
+    # this run from being answered by (or filling) the user's cache.
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     local = tmp_path / "pdfa-eng-train-0000.tar"
     write_shard(local, [(f"{i:07d}", corpus_pdf(rel).read_bytes()) for i, rel in enumerate(E2E_PDFS[:3])])
@@ -65,3 +65,15 @@ def test_run_reads_and_writes_s3_urls(s3, tmp_path, monkeypatch):
     report = verify_output(out)  # files against the manifest, and the S3 input re-read
     assert report.ok, report.problems
     assert report.documents_found == report.documents_expected == 3
+    # The answers are shared through the output: a rerun on a "fresh cluster" (an empty HOME, so no
+    # node-local index) of a unit that must be redone pays for none of them again.
+    assert s3.find("docmatix-test/runs/one/_cache/requests/pdfa-eng-train-0000")
+    s3.rm("docmatix-test/runs/one/_done", recursive=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "fresh-home"))
+    with FakeServer() as server:
+        proc = subprocess.run(cmd[:7] + ["--endpoint", server.base_url] + cmd[9:], capture_output=True, text=True,
+                              timeout=900, cwd=REPO, env=os.environ.copy())
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert server.stats()["chat_requests"] == 0
+    rerun = json.loads(s3.cat(f"{out}/summary.json"))
+    assert rerun["pairs_kept"] == summary["pairs_kept"] and rerun["requests_cached"] == summary["requests"]
