@@ -79,8 +79,8 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
     from docmatix.output_verify import verify_output
     from tests.fake_llm_server import FakeServer
 
-    # Token auth as the README shows it: RAY_AUTH_MODE=token on every node (the head writes the token to
-    # ~/.ray/auth_token, a HOME of the test's own here), RAY_AUTH_TOKEN=$(ray get-auth-token) to submit.
+    # Token auth as the README shows it: RAY_AUTH_MODE=token on every node, the token made once with
+    # `ray get-auth-token --generate` (~/.ray/auth_token, a HOME of the test's own here), RAY_AUTH_TOKEN to submit.
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", RAY_USAGE_STATS_ENABLED="0",
                RAY_AUTH_MODE="token", HOME=str(tmp_path / "home"))
     env.pop("RAY_ADDRESS", None)
@@ -89,6 +89,9 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
     temp_dir = Path("/tmp") / f"ray-test-{os.getpid()}"
     ray = str(VENV_BIN / "ray")
     common = ["--node-ip-address=127.0.0.1", "--disable-usage-stats", "--object-store-memory=300000000"]
+    token = subprocess.run([ray, "get-auth-token", "--generate"], env=env, capture_output=True, text=True,
+                           check=True, timeout=60).stdout.strip()
+    assert token and (tmp_path / "home" / ".ray" / "auth_token").read_text().strip() == token
     subprocess.run([ray, "start", "--head", f"--port={gcs_port}", "--dashboard-host=127.0.0.1",
                     f"--dashboard-port={dash_port}", "--num-cpus=0", "--include-dashboard=true",
                     f"--temp-dir={temp_dir}", *common, *_node_ports()],
@@ -97,9 +100,6 @@ def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
         for _ in range(2):  # two worker nodes of one CPU each: the work must leave the head
             subprocess.run([ray, "start", f"--address=127.0.0.1:{gcs_port}", "--num-cpus=1", *common,
                             *_node_ports()], check=True, env=env, capture_output=True, timeout=300)
-        token = subprocess.run([ray, "get-auth-token"], env=env, capture_output=True, text=True, check=True,
-                               timeout=60).stdout.strip()
-        assert token
         submit_env = dict(env, RAY_AUTH_TOKEN=token)
         with FakeServer() as server:
             out = tmp_path / "job-out"
