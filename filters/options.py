@@ -7,7 +7,8 @@ import argparse
 from typing import Any
 
 from filters.base import PairFilter
-from filters.presets import DEFAULT_PRESET, FILTERS, PRESETS, build_filters, build_preset
+from filters.no_evidence import NO_EVIDENCE
+from filters.presets import DEFAULT_PRESET, FILTERS, PRESETS, build_filters, with_filter
 from filters.settings import FILTER_DEFAULTS, FilterSettings
 
 
@@ -39,8 +40,10 @@ def add_filter_arguments(group: argparse._ActionsContainer, preset_flags: tuple[
 
 
 def filters_from(options: Any) -> list[PairFilter]:
-    """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset."""
+    """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset; with
+    `require_evidence` (--require-evidence), no_evidence too, before the dedup filters."""
     settings = FilterSettings.from_object(options)
-    if options.filters:
-        return build_filters(list(options.filters), settings)
-    return build_preset(options.filter_preset, settings)
+    names = list(options.filters) if options.filters else list(PRESETS[options.filter_preset])
+    if getattr(options, "require_evidence", False):
+        names = with_filter(names, NO_EVIDENCE)
+    return build_filters(names, settings)

@@ -15,6 +15,7 @@ from filters.empty_pair import EmptyPairFilter
 from filters.grounding import GroundingFilter
 from filters.length_bounds import LengthBoundsFilter
 from filters.near_duplicate_question import NearDuplicateQuestionFilter
+from filters.no_evidence import NoEvidenceFilter
 from filters.precise_patterns import PrecisePatternFilter
 from filters.prompt_echo import PromptEchoFilter
 from filters.question_form import QuestionFormFilter
@@ -29,6 +30,7 @@ FILTERS: dict[str, Callable[[FilterSettings], PairFilter]] = {
     "not_a_question": lambda s: QuestionFormFilter(),
     "precise_patterns": lambda s: PrecisePatternFilter(),
     "grounding": GroundingFilter,
+    "no_evidence": lambda s: NoEvidenceFilter(),  # --require-evidence adds it (pipeline/answer_evidence.py)
     "duplicate": lambda s: DuplicateQuestionFilter(),
     "near_duplicate": NearDuplicateQuestionFilter,
 }
@@ -50,6 +52,17 @@ def build_filters(names: list[str], settings: FilterSettings = FILTER_DEFAULTS) 
     if unknown:
         raise ValueError(f"unknown filter(s) {unknown}; known: {sorted(FILTERS)}")
     return [FILTERS[n](settings) for n in names]
+
+
+DEDUP_FILTERS = ("duplicate", "near_duplicate")
+
+
+def with_filter(names: list[str], name: str) -> list[str]:
+    """`names` with `name` added before the dedup filters (they must only see questions that pass it)."""
+    if name in names:
+        return names
+    at = next((i for i, n in enumerate(names) if n in DEDUP_FILTERS), len(names))
+    return [*names[:at], name, *names[at:]]
 
 
 def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:

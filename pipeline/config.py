@@ -86,6 +86,12 @@ class RunConfig:
     max_answer_chars: int = FILTER_DEFAULTS.max_answer_chars
     decontaminate: str | None = None  # benchmark questions: .parquet/.jsonl or Hub dataset id (filters/decontamination.py)
     decontaminate_ngram: int = DEFAULT_NGRAM
+    require_evidence: bool = False  # no_evidence filter: extractive answers must be found on the page
+    # LLM judge (pipeline/judge.py): rate kept pairs 1-5; same endpoints and model unless given
+    judge: bool = False
+    judge_endpoints: list[str] = field(default_factory=list)
+    judge_model: str | None = None
+    min_judge_score: int | None = None  # drop pairs whose lowest judge score is below it (implies judge)
     # Output
     rows_per_shard: int = 2000
     bytes_per_shard: int | None = None  # also start a new shard before this many image bytes
@@ -108,6 +114,10 @@ class RunConfig:
                   "seed": self.seed if self.send_seed else None,
                   "frequency_penalty": self.frequency_penalty, "presence_penalty": self.presence_penalty}
         return {k: v for k, v in values.items() if v is not None}
+
+    @property
+    def judge_enabled(self) -> bool:
+        return self.judge or self.min_judge_score is not None
 
     def loop_settings(self) -> LoopSettings | None:
         if not self.loop_repeats and not self.max_pairs_per_page:
@@ -197,6 +207,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         "(contaminated): a .parquet/.jsonl file or Hub dataset id with a question/query column")
     g.add_argument("--decontaminate-ngram", type=int, default=d.decontaminate_ngram,
                    help="n-gram length in words (questions shorter than this match only whole)")
+    g.add_argument("--require-evidence", action="store_true",
+                   help="drop extractive pairs (short answers) whose answer is not found among the chunk's page "
+                        "words (no_evidence); every kept pair's evidence is recorded either way")
+    g.add_argument("--judge", action="store_true",
+                   help="rate each kept pair 1-5 (answerable, correct, needs the page) with an LLM judge in JSON "
+                        "mode; scores go to meta/ (pair_judge)")
+    g.add_argument("--judge-endpoint", dest="judge_endpoints", action="append", default=[],
+                   help="OpenAI-compatible base URL for the judge (repeatable; default: the generation endpoints)")
+    g.add_argument("--judge-model", default=None, help="judge model (default: the generation model)")
+    g.add_argument("--min-judge-score", type=int, choices=range(1, 6), default=None, metavar="N",
+                   help="drop pairs whose lowest judge score is below N (judge_low); implies --judge")
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
     g.add_argument("--bytes-per-shard", type=int, default=None,
                    help="start a new output shard before it holds this many image bytes (e.g. 500000000)")
@@ -215,6 +236,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     names = RunConfig.__dataclass_fields__
+    if args.llm_mode == "ray-vllm" and (args.judge or args.min_judge_score is not None):
+        raise SystemExit("--judge runs in the endpoint generate stage: it needs --llm-mode endpoint")
     return apply_profile(RunConfig(**{k: v for k, v in vars(args).items() if k in names}))
 
 

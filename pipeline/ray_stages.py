@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.answer_evidence import attach_evidence
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
 from pipeline.extract_limits import ExtractLimits
+from pipeline.judge import judge_client, judge_documents, judge_sampling
 from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.page_render import RenderSettings
@@ -118,6 +120,9 @@ class GenerateAndFilter:
                                   max_attempts=config.max_attempts, api_key=config.api_key)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
+        self.judge = judge_client(config, endpoints, model, self.client, settings, cache)
+        if self.judge not in (None, self.client):
+            asyncio.run_coroutine_threadsafe(self.judge.__aenter__(), self.loop).result()
         self.token_counter = ServerTokenCounter(self.client, self.loop) if config.token_count == "server" else None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
@@ -146,7 +151,11 @@ class GenerateAndFilter:
                                self.config.loop_settings(), self.config.cancel_loops),
             self.loop,
         ).result()
-        finished = iter(filter_document(g, self.filters, self.benchmark) for g in generated)
+        finished = [attach_evidence(filter_document(g, self.filters, self.benchmark)) for g in generated]
+        if self.judge is not None:  # the batch's kept pairs, all at once (pipeline/judge.py)
+            finished = asyncio.run_coroutine_threadsafe(judge_documents(
+                self.judge, finished, judge_sampling(self.config.seed), self.config.min_judge_score), self.loop).result()
+        finished = iter(finished)
         # Only records this stage changed are encoded again; the others' rows pass through as they came.
         out = [replace_record(row, skipped[i]) if i in skipped
                else replace_record(row, next(finished)) if isinstance(rec, ExtractedDocument) else row
