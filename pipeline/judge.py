@@ -21,6 +21,9 @@ from schemas.records import DroppedPair, FinishedDocument, JudgeVerdict, Request
 JUDGE_LOW = "judge_low"
 DIMENSIONS = ("answerable", "correct", "needs_page")
 MAX_REASON_CHARS = 300
+# The schema caps the reason: under a grammar a small model otherwise rambles inside the string until
+# max_tokens and the JSON is never closed.
+REASON_SCHEMA_CHARS = 160
 JUDGE_MAX_TOKENS = 256  # three numbers and one line
 
 SYSTEM = ("You grade question/answer pairs written about a document, strictly and briefly. "
@@ -40,7 +43,7 @@ Give a one-line reason. Reply as JSON: {{"answerable": n, "correct": n, "needs_p
 _SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 JUDGE_SCHEMA = {
     "type": "object",
-    "properties": {**{d: _SCORE for d in DIMENSIONS}, "reason": {"type": "string"}},
+    "properties": {**{d: _SCORE for d in DIMENSIONS}, "reason": {"type": "string", "maxLength": REASON_SCHEMA_CHARS}},
     "required": [*DIMENSIONS, "reason"],
 }
 RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": "pair_judgement", "schema": JUDGE_SCHEMA}}
