@@ -58,6 +58,7 @@ header h1 { font-size: 18px; margin: 0 0 4px; }
 .frame { position: relative; display: inline-block; line-height: 0; }
 .box { position: absolute; border: 2px solid #e67e22; background: #f39c1240; box-sizing: border-box;
        pointer-events: none; }
+.pages .box { border-width: 1px; }
 .pair .evidence { background: #fde7cf; }
 #lightbox p { color: #fff; }
 [hidden] { display: none !important; }
