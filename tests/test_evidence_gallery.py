@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from PIL import Image, ImageStat
 
 from filters.presets import build_filters
@@ -131,3 +132,17 @@ def test_gallery_boxes_over_the_right_page_image_in_chromium(evidence_output, tm
         assert b["iw"] > 300 and b["src"] == big  # the full page, not the thumbnail
         assert b["x"] == pytest.approx(norm[0] * b["iw"], abs=1.5)
         assert b["y"] == pytest.approx(norm[1] * b["ih"], abs=1.5)
+
+
+def test_dataset_card_carries_evidence_share_and_judge_histogram(evidence_output, tmp_path):
+    dest = tmp_path / "published"
+    _cli("publish", str(evidence_output), str(dest))
+    card = (dest / "README.md").read_text()
+    stats = yaml.safe_load(card.split("---\n", 2)[1])["docmatix_run"]
+    assert stats["pairs_with_evidence"] == 3 and stats["pairs_with_evidence_by_template"] == {"whole_document": 3}
+    assert stats["judge_scores"] == {"answerable=5": 1, "correct=4": 1, "needs_page=3": 1, "min=3": 1}
+    assert stats["pairs_judged"] == 1 and stats["pairs_judge_unusable"] == 1
+    body = card.split("---\n", 2)[2]
+    assert "| whole_document | 3 of 4 (75%) |" in body
+    assert "### Judge scores of kept pairs (1 judged, 1 unusable judge answers)" in body
+    assert "| 3 | 0 | 0 | 1 | 1 |" in body  # score 3: needs_page and min
