@@ -155,3 +155,15 @@ def test_match_scoring_and_lines():
     assert is_extractive("3 March 2021") and not is_extractive("yes")
     two_lines = [(0.1, 0.1, 0.2, 0.12), (0.25, 0.1, 0.3, 0.12), (0.1, 0.14, 0.2, 0.16)]
     assert line_boxes(two_lines) == [(0.1, 0.1, 0.3, 0.12), (0.1, 0.14, 0.2, 0.16)]
+
+
+def test_require_evidence_puts_no_evidence_before_the_dedup_filters():
+    from filters.options import filters_from
+    from pipeline.config import RunConfig
+
+    names = [f.name for f in filters_from(RunConfig(inputs=[], output="", require_evidence=True))]
+    assert names[-3:] == ["no_evidence", "duplicate", "near_duplicate"]  # strict: dedup filters last
+    assert "no_evidence" not in [f.name for f in filters_from(RunConfig(inputs=[], output=""))]
+    docmatix = [f.name for f in filters_from(RunConfig(inputs=[], output="", filter_preset="docmatix",
+                                                       require_evidence=True))]
+    assert docmatix[-1] == "no_evidence"
