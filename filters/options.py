@@ -8,7 +8,7 @@ from typing import Any
 
 from filters.base import PairFilter
 from filters.no_evidence import NO_EVIDENCE
-from filters.presets import DEFAULT_PRESET, FILTERS, PRESETS, build_filters, with_filter
+from filters.presets import DEFAULT_PRESET, FILTERS, PRESETS, build_filters, preset_names, with_filter
 from filters.settings import FILTER_DEFAULTS, FilterSettings
 
 
@@ -43,7 +43,7 @@ def filters_from(options: Any) -> list[PairFilter]:
     """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset; with
     `require_evidence` (--require-evidence), no_evidence too, before the dedup filters."""
     settings = FilterSettings.from_object(options)
-    names = list(options.filters) if options.filters else list(PRESETS[options.filter_preset])
+    names = list(options.filters) if options.filters else preset_names(options.filter_preset)
     if getattr(options, "require_evidence", False):
         names = with_filter(names, NO_EVIDENCE)
     return build_filters(names, settings)

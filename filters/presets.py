@@ -65,12 +65,15 @@ def with_filter(names: list[str], name: str) -> list[str]:
     return [*names[:at], name, *names[at:]]
 
 
-def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
+def preset_names(name: str) -> list[str]:
     try:
-        names = PRESETS[name]
+        return list(PRESETS[name])
     except KeyError:
         raise ValueError(f"unknown filter preset {name!r}; known: {sorted(PRESETS)}") from None
-    return build_filters(names, settings)
+
+
+def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS) -> list[PairFilter]:
+    return build_filters(preset_names(name), settings)
 
 
 def apply_filters(filters: list[PairFilter], question: str, answer: str, context: PairContext,

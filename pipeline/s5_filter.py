@@ -13,7 +13,8 @@ from pipeline.answer_evidence import chunk_page_words
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
 from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
 
-__all__ = ["benchmark_from", "drop_kept", "filter_document", "filters_from"]  # filters_from(config): the run's filter list
+# filters_from(config): the run's filter list
+__all__ = ["benchmark_from", "drop_kept", "filter_document", "filters_from"]
 
 
 def benchmark_from(config) -> BenchmarkIndex | None:
