@@ -213,9 +213,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--judge", action="store_true",
                    help="rate each kept pair 1-5 (answerable, correct, needs the page) with an LLM judge in JSON "
                         "mode; scores go to meta/ (pair_judge)")
-    g.add_argument("--judge-endpoint", dest="judge_endpoints", action="append", default=[],
+    g.add_argument("--judge-endpoint", dest="judge_endpoints", action="append", default=[], metavar="URL",
                    help="OpenAI-compatible base URL for the judge (repeatable; default: the generation endpoints)")
-    g.add_argument("--judge-model", default=None, help="judge model (default: the generation model)")
+    g.add_argument("--judge-model", default=None, metavar="NAME", help="judge model (default: the generation model)")
     g.add_argument("--min-judge-score", type=int, choices=range(1, 6), default=None, metavar="N",
                    help="drop pairs whose lowest judge score is below N (judge_low); implies --judge")
     g.add_argument("--rows-per-shard", type=int, default=d.rows_per_shard)
