@@ -46,7 +46,7 @@ def write_page_images(sample: Sample, number: int, image_dir: Path) -> list[Page
             thumb.save(image_dir / f"{stem}.thumb.jpg", quality=82)
         (image_dir / f"{stem}.{ext}").write_bytes(page.image)
         images.append(PageImage(f"{image_dir.name}/{stem}.thumb.jpg", f"{image_dir.name}/{stem}.{ext}",
-                                page_label(sample, page.index)))
+                                page_label(sample, page.index), page.index))
     return images
 
 

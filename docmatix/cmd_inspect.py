@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from docmatix.output_reader import OutputReader, Pair, Sample, source_name
+from docmatix.output_reader import OutputReader, Pair, Sample, evidence_label, judge_label, source_name
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,13 +39,31 @@ def _pair_table(sample: Sample, pairs: list[Pair], dropped: bool) -> Table:
     if with_pages:
         table.add_column("pages", no_wrap=True)
     table.add_column("reasons" if dropped else "page source", style="red" if dropped else "cyan")
+    # Kept pairs of outputs that record them: where the answer is on the page, the judge's scores.
+    quality = [name for name in ("evidence", "judge") if any(getattr(p, name) is not None for p in pairs)]
+    for name in quality:
+        table.add_column(name, style="yellow")
     table.add_column("question", ratio=2)
     table.add_column("answer", ratio=3)
     for i, pair in enumerate(pairs, 1):
         fourth = ", ".join(pair.reasons) if dropped else sample.pair_source(pair)
         cells = [str(i), pair.template or "?", *([_pages_label(pair.pages)] if with_pages else []), fourth]
+        cells += [_quality_cell(pair, name) for name in quality]
         table.add_row(*cells, Text(pair.question), Text(pair.answer))
     return table
+
+
+def _quality_cell(pair: Pair, name: str) -> Text:
+    """"evidence p2 · 0.80" with its box in pixels; "judge 4/3/5" with the judge's reason."""
+    if name == "evidence":
+        ev = pair.evidence
+        if ev is None:
+            return Text("not found")
+        boxes = " ".join("[" + ",".join(map(str, b)) + "]" for b in ev["boxes_px"])
+        return Text(f"{evidence_label(ev)}\npx {boxes}\n{ev['text']!r}")
+    if pair.judge is None:
+        return Text("-")
+    return Text(f"{judge_label(pair.judge)}\n{pair.judge['reason']}")
 
 
 def _pages_line(sample: Sample) -> Text:

@@ -46,6 +46,28 @@ def _counts_table(title: str, counts: dict, total_label: str, name_label: str = 
     return table
 
 
+def _evidence_table(evidence: dict) -> Table:
+    table = Table(title="answer evidence (kept pairs whose answer was located on the page)", title_justify="left")
+    for column in ("template", "pairs", "located", "share"):
+        table.add_column(column, justify="right" if column != "template" else "left")
+    for name, row in [*evidence["by_template"].items(), ("all", evidence)]:
+        table.add_row(name, str(row["pairs"]), str(row["located"]), f"{row['share']:.0%}")
+    return table
+
+
+def _judge_table(stats: OutputStats) -> Table:
+    judge = stats.judge_summary()
+    table = Table(title=f"judge scores of kept pairs ({judge['pairs_judged']} judged, {judge['unusable']} "
+                        "unusable judge answers)", title_justify="left")
+    dims = list(judge["histogram"])
+    table.add_column("score")
+    for dim in dims:
+        table.add_column(dim, justify="right")
+    for score in map(str, range(1, 6)):
+        table.add_row(score, *(str(judge["histogram"][d].get(score, 0)) for d in dims))
+    return table
+
+
 def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
     overview = Table(title="overview", title_justify="left", show_header=False)
     overview.add_column()
@@ -81,6 +103,11 @@ def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
                            key=lambda c: -(stats.languages[c] + stats.languages_rejected[c])):
             table.add_row(code, str(stats.languages[code]), str(stats.languages_rejected[code]))
         console.print(table)
+    evidence = stats.evidence_summary()
+    if evidence["pairs"]:
+        console.print(_evidence_table(evidence))
+    if stats.judge_histogram or stats.judge_unusable:
+        console.print(_judge_table(stats))
     if stats.chunks_failed_by_reason:
         console.print(_counts_table("failed chunks by reason", dict(stats.chunks_failed_by_reason), "chunks"))
     rows = token_rows(summary or {})  # tokens are only in summary.json: the rows do not carry them

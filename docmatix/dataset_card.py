@@ -24,6 +24,8 @@ RUN_STAT_FIELDS = (
     "pages", "pages_ocr", "chunks", "chunks_rejected", "chunks_rejected_by_reason",
     "pairs_generated", "pairs_kept", "pairs_dropped", "pairs_dropped_by_reason",
     "pairs_generated_by_template", "pairs_kept_by_template", "documents_by_language",
+    "pairs_with_evidence", "pairs_with_evidence_by_template", "pairs_judged", "pairs_judge_unusable", "judge_scores",
+    "judge_requests", "judge_tokens_prompt", "judge_tokens_completion",
     "model", "templates", "profile", "sampling", "answer_format", "filter_preset", "units_done", "units_total",
     *TOKEN_FIELDS,
 )
@@ -114,6 +116,7 @@ def run_statistics_section(stats: dict) -> str:
                        ("documents_by_language", "Documents, by detected language")):
         if stats.get(key):
             parts += ["", f"### {title}", "", _table(sorted(stats[key].items()))]
+    parts += quality_sections(stats)
     tokens = token_rows(stats)
     if tokens:
         parts += ["", "### Tokens", "", _table(tokens)]
@@ -122,6 +125,30 @@ def run_statistics_section(stats: dict) -> str:
     if settings:
         parts += ["", "### Generation settings", "", _table(settings)]
     return "\n".join(parts)
+
+
+def quality_sections(stats: dict) -> list[str]:
+    """Markdown for the quality signals: answer evidence share per template, the judge's score histogram,
+    contaminated pairs (pipeline/answer_evidence.py, pipeline/judge.py, filters/decontamination.py)."""
+    parts: list[str] = []
+    kept = stats.get("pairs_kept_by_template") or {}
+    if "pairs_with_evidence" in stats and stats.get("pairs_kept"):
+        located = stats.get("pairs_with_evidence_by_template") or {}
+        rows = [(t, f"{located.get(t, 0):,} of {n:,} ({located.get(t, 0) / n:.0%})") for t, n in sorted(kept.items()) if n]
+        rows.append(("all", f"{stats['pairs_with_evidence']:,} of {stats['pairs_kept']:,} "
+                            f"({stats['pairs_with_evidence'] / stats['pairs_kept']:.0%})"))
+        parts += ["", "### Answers located on the page (answer evidence), by prompt template", "", _table(rows)]
+    scores = stats.get("judge_scores") or {}
+    if scores or stats.get("pairs_judge_unusable"):
+        dims = ("answerable", "correct", "needs_page", "min")
+        lines = ["| score | " + " | ".join(dims) + " |", "|---|" + "---|" * len(dims)]
+        lines += [f"| {n} | " + " | ".join(str(scores.get(f"{d}={n}", 0)) for d in dims) + " |" for n in range(1, 6)]
+        parts += ["", f"### Judge scores of kept pairs ({stats.get('pairs_judged', 0):,} judged, "
+                      f"{stats.get('pairs_judge_unusable', 0):,} unusable judge answers)", "", "\n".join(lines)]
+    contaminated = (stats.get("pairs_dropped_by_reason") or {}).get("contaminated")
+    if contaminated:
+        parts += ["", f"Pairs dropped as contaminated (question shares an n-gram with a benchmark): {contaminated:,}"]
+    return parts
 
 
 def render_card(content: CardContent) -> str:

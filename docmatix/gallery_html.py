@@ -3,7 +3,9 @@
 Each document is a card: page thumbnails (a link to the full page image; the script shows it in an
 overlay instead), then its pairs, kept and dropped, each with its template, pages, text source and
 verdict. Two selects filter pairs by template and by verdict/drop reason; a card with no pair left
-is hidden. Everything works from file:// (no server, no network).
+is hidden. A kept pair whose answer was located on a page (meta `pair_evidence`) gets a box over that
+page's thumbnail and, when the thumbnail is enlarged, over the full page; its judge scores are a tag.
+Everything works from file:// (no server, no network).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from docmatix.output_reader import Pair, Sample, source_name
+from docmatix.output_reader import Pair, Sample, evidence_label, judge_label, source_name
 
 
 @dataclass
@@ -19,6 +21,7 @@ class PageImage:
     thumb: str  # paths relative to the HTML file
     full: str
     label: str  # "p2 · OCR 91%"
+    index: int = 0  # the page's index in the document (evidence refers to it)
 
 
 @dataclass
@@ -51,7 +54,12 @@ header h1 { font-size: 18px; margin: 0 0 4px; }
 .rejection { color: #c0392b; font-weight: 600; }
 #lightbox { position: fixed; inset: 0; background: #000c; z-index: 5; display: flex; flex-direction: column;
             align-items: center; justify-content: center; cursor: zoom-out; }
-#lightbox img { max-width: 96vw; max-height: 90vh; background: #fff; }
+#lightbox img { max-width: 96vw; max-height: 90vh; background: #fff; display: block; }
+.frame { position: relative; display: inline-block; line-height: 0; }
+.box { position: absolute; border: 2px solid #e67e22; background: #f39c1240; box-sizing: border-box;
+       pointer-events: none; }
+.pages .box { border-width: 1px; }
+.pair .evidence { background: #fde7cf; }
 #lightbox p { color: #fff; }
 [hidden] { display: none !important; }
 """
@@ -89,6 +97,9 @@ document.addEventListener('click', (event) => {
   const link = event.target.closest('a.thumb');
   if (link) {
     event.preventDefault();
+    const frame = lightbox.querySelector('.frame');
+    frame.querySelectorAll('.box').forEach(box => box.remove());
+    link.querySelectorAll('.box').forEach(box => frame.appendChild(box.cloneNode()));  // boxes are in %: any size
     lightbox.querySelector('img').src = link.getAttribute('href');
     lightbox.querySelector('p').textContent = link.dataset.caption;
     lightbox.hidden = false;
@@ -105,7 +116,7 @@ def _pages_label(pages: list[int]) -> str:
     return f"page {pages[0] + 1}" if len(pages) == 1 else f"pages {pages[0] + 1}-{pages[-1] + 1}"
 
 
-def _pair_html(sample: Sample, pair: Pair) -> str:
+def _pair_html(sample: Sample, pair: Pair, number: int) -> str:
     verdict = "kept" if pair.kept else "dropped: " + ", ".join(pair.reasons)
     tags = [f'<span class="verdict">{escape(verdict)}</span>',
             f'<span class="template">{escape(pair.template or "?")}</span>']
@@ -113,7 +124,14 @@ def _pair_html(sample: Sample, pair: Pair) -> str:
         tags.append(f'<span class="pages">{escape(_pages_label(pair.pages))}</span>')
     if sample.pages:
         tags.append(f'<span class="source">{escape(sample.pair_source(pair))}</span>')
+    if pair.evidence:
+        tags.append(f'<span class="evidence" title="{escape(pair.evidence["text"] or "")}">'
+                    f"{escape(evidence_label(pair.evidence))}</span>")
+    if pair.judge:
+        tags.append(f'<span class="judge" title="{escape(pair.judge["reason"] or "")}">'
+                    f"{escape(judge_label(pair.judge))}</span>")
     return (f'<div class="pair {"kept" if pair.kept else "dropped"}" data-verdict="{"kept" if pair.kept else "dropped"}" '
+            f'data-pair="{number}" '
             f'data-template="{escape(pair.template or "")}" data-reasons="{escape("|".join(pair.reasons))}">'
             f'<div class="tags">{"".join(tags)}</div>'
             f'<div class="q">Q: {escape(pair.question)}</div><div class="a">A: {escape(pair.answer)}</div></div>')
@@ -125,8 +143,9 @@ def _card_html(card: Card) -> str:
     head = (f'<h2>{escape(s.doc_id)} <small>{escape(where)} · {len(s.pages)} page(s) · {len(s.pairs)} kept, '
             f"{len(s.dropped)} dropped</small></h2>")
     figures = "".join(
-        f'<figure><a class="thumb" href="{escape(img.full)}" data-caption="{escape(f"{s.doc_id} {img.label}")}">'
-        f'<img src="{escape(img.thumb)}" alt="{escape(img.label)}"></a>'
+        f'<figure data-page="{img.index}"><a class="thumb" href="{escape(img.full)}" '
+        f'data-caption="{escape(f"{s.doc_id} {img.label}")}"><span class="frame">'
+        f'<img src="{escape(img.thumb)}" alt="{escape(img.label)}">{_boxes_html(s, img.index)}</span></a>'
         f"<figcaption>{escape(img.label)}</figcaption></figure>"
         for img in card.images)
     if s.rejection is not None:
@@ -134,12 +153,25 @@ def _card_html(card: Card) -> str:
         figures += f'<p class="rejection">rejected at {escape(r["stage"])}: {escape(r["reason"])}</p>'
         if r.get("error"):
             figures += f"<p>{escape(r['error'])}</p>"
-    pairs = "".join(_pair_html(s, p) for p in [*s.pairs, *s.dropped])
+    pairs = "".join(_pair_html(s, p, i) for i, p in enumerate([*s.pairs, *s.dropped]))
     for chunk in s.failed_chunks:
         pairs += (f'<p class="rejection">chunk {chunk["chunk_index"]} ({escape(chunk["template"] or "?")}) '
                   f"failed: {escape(chunk['reason'])}</p>")
     return (f'<article class="doc" data-key="{escape(s.doc_id)}"{" data-rejected" if s.rejection else ""}>{head}'
             f'<div class="pages">{figures}</div><div class="pairs">{pairs or "<p>no pairs</p>"}</div></article>')
+
+
+def _boxes_html(sample: Sample, page: int) -> str:
+    """The evidence boxes of the kept pairs located on this page, in % of the page: they fit the thumbnail
+    and the enlarged page alike."""
+    out = []
+    for number, pair in enumerate(sample.pairs):
+        if not pair.evidence or pair.evidence["page"] != page:
+            continue
+        for x0, y0, x1, y1 in pair.evidence["boxes"]:
+            style = f"left:{x0 * 100:.3f}%;top:{y0 * 100:.3f}%;width:{(x1 - x0) * 100:.3f}%;height:{(y1 - y0) * 100:.3f}%"
+            out.append(f'<i class="box" data-pair="{number}" style="{style}" title="{escape(pair.question)}"></i>')
+    return "".join(out)
 
 
 def _options(values: list[tuple[str, str]]) -> str:
@@ -168,6 +200,6 @@ def render_gallery(title: str, cards: list[Card], subtitle: str) -> str:
 <div class="controls"><label>Template <select id="filter-template">{template_select}</select></label>
 <label>Verdict <select id="filter-reason">{reason_select}</select></label><span id="shown"></span></div></header>
 <main>{"".join(_card_html(c) for c in cards)}</main>
-<div id="lightbox" hidden><img alt="page"><p></p></div>
+<div id="lightbox" hidden><span class="frame"><img alt="page"></span><p></p></div>
 <script>{SCRIPT}</script></body></html>
 """

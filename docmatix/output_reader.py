@@ -47,6 +47,17 @@ def resolve_location(location: str) -> tuple[fsspec.AbstractFileSystem, str]:
     raise FileNotFoundError(f"no output at {location!r} (not a folder, URL or Hub dataset id)")
 
 
+def judge_label(judge: dict) -> str:
+    """"judge 4/3/5" (answerable/correct/needs the page), or "judge: no scores" for an unusable answer."""
+    scores = [judge.get(d) for d in ("answerable", "correct", "needs_page")]
+    return "judge: no scores" if None in scores else "judge " + "/".join(map(str, scores))
+
+
+def evidence_label(evidence: dict) -> str:
+    return f"evidence p{evidence['page'] + 1} · {evidence['score']:.2f}"
+
+
+
 @dataclass(frozen=True)
 class RowRef:
     """Where a row lives: a shard (path relative to the output root) and the row's index in it."""
@@ -72,6 +83,10 @@ class Pair:
     pages: list[int] | None  # the pages of the pair's chunk, when the meta records them
     kept: bool
     reasons: list[str] = field(default_factory=list)  # why a dropped pair was dropped
+    # Kept pairs of outputs with these meta columns: where the answer is on the page (page, score, boxes,
+    # boxes_px, text; None: not found) and the judge's verdict (answerable, correct, needs_page, reason).
+    evidence: dict | None = None
+    judge: dict | None = None
 
 
 @dataclass
@@ -318,8 +333,10 @@ class OutputReader:
         templates = meta.get("pair_templates") or [None] * len(texts)
         chunks = meta.get("pair_chunks") or [None] * len(texts)
         chunk_pages = meta.get("pair_pages") or [None] * len(texts)
-        pairs = [Pair(t["user"], t["assistant"], tpl, ch, pg, kept=True)
-                 for t, tpl, ch, pg in zip(texts, templates, chunks, chunk_pages, strict=True)]
+        evidence = meta.get("pair_evidence") or [None] * len(texts)
+        judge = meta.get("pair_judge") or [None] * len(texts)
+        pairs = [Pair(t["user"], t["assistant"], tpl, ch, pg, kept=True, evidence=ev, judge=jd)
+                 for t, tpl, ch, pg, ev, jd in zip(texts, templates, chunks, chunk_pages, evidence, judge, strict=True)]
         sample = Sample(ref, key, unit_id, meta.get("origin"), texts[0]["source"] if texts else "",
                         pages, pairs, [], [])
         if rejects:

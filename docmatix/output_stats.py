@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import pyarrow.compute as pc
 
 from docmatix.output_reader import IMAGE_PATHS, OutputReader
+from pipeline.judge import DIMENSIONS as JUDGE_DIMENSIONS
 from pipeline.language import LANGUAGE_REASON, rejected_language
 
 
@@ -57,6 +58,41 @@ class OutputStats:
     chunks_failed_by_reason: Counter = field(default_factory=Counter)
     languages: Counter = field(default_factory=Counter)  # written documents; empty when meta predates it
     languages_rejected: Counter = field(default_factory=Counter)  # documents rejected by --languages
+    # Kept pairs of rows whose meta has the columns (outputs before them have none): per template, pairs
+    # and those whose answer was located on the page; the judge's scores per dimension and their minimum.
+    evidence_pairs_by_template: Counter = field(default_factory=Counter)
+    evidence_located_by_template: Counter = field(default_factory=Counter)
+    judge_histogram: dict[str, Counter] = field(default_factory=dict)
+    judge_unusable: int = 0  # judged pairs whose judge answer gave no scores
+
+    def evidence_summary(self) -> dict:
+        """Share of kept pairs whose answer was located on the page, overall and per template."""
+        def share(located: int, pairs: int) -> dict:
+            return {"pairs": pairs, "located": located, "share": located / pairs if pairs else 0.0}
+
+        pairs, located = self.evidence_pairs_by_template, self.evidence_located_by_template
+        return {**share(sum(located.values()), sum(pairs.values())),
+                "by_template": {t: share(located[t], pairs[t]) for t in sorted(pairs)}}
+
+    def judge_summary(self) -> dict:
+        minimum = self.judge_histogram.get("min", Counter())
+        return {"pairs_judged": sum(minimum.values()), "unusable": self.judge_unusable,
+                "histogram": {dim: {str(k): v for k, v in sorted(c.items())} for dim, c in self.judge_histogram.items()}}
+
+    def add_quality(self, templates: list[str], evidence: list | None, judge: list | None) -> None:
+        """One row's pair_evidence / pair_judge (None: the column is absent or null for the row)."""
+        if evidence is not None:
+            self.evidence_pairs_by_template.update(templates)
+            self.evidence_located_by_template.update(t for t, e in zip(templates, evidence, strict=True) if e)
+        for verdict in judge or []:
+            if verdict is None:
+                continue
+            scores = {d: verdict[d] for d in JUDGE_DIMENSIONS}
+            if None in scores.values():
+                self.judge_unusable += 1
+                continue
+            for name, value in {**scores, "min": min(scores.values())}.items():
+                self.judge_histogram.setdefault(name, Counter())[value] += 1
 
     @property
     def pairs_per_page(self) -> list[float]:
@@ -94,6 +130,8 @@ class OutputStats:
             "documents_rejected_by_reason": dict(self.documents_rejected_by_reason),
             "chunks_failed_by_reason": dict(self.chunks_failed_by_reason),
             "language": {"documents": dict(self.languages), "rejected": dict(self.languages_rejected)},
+            "evidence": self.evidence_summary(),
+            "judge": self.judge_summary(),
         }
 
 
@@ -109,12 +147,17 @@ def compute_stats(reader: OutputReader) -> OutputStats:
         texts = reader.read_columns(shard, ["texts"])["texts"].to_pylist()
         if reader.has_meta:
             meta_path = reader.meta_path(shard)
-            optional = [c for c in ("language",) if c in reader.column_names(meta_path)]
+            optional = [c for c in ("language", "pair_evidence", "pair_judge")
+                        if c in reader.column_names(meta_path)]
             meta = reader.read_columns(meta_path, ["page_sources", "pair_templates", *optional])
             sources = meta["page_sources"].to_pylist()
             templates = meta["pair_templates"].to_pylist()
             if "language" in optional:
                 s.languages.update(x for x in meta["language"].to_pylist() if x is not None)
+            columns = [meta[c].to_pylist() if c in optional else [None] * len(templates)
+                       for c in ("pair_evidence", "pair_judge")]
+            for row_templates, evidence, judge in zip(templates, *columns, strict=True):
+                s.add_quality(row_templates or [], evidence, judge)
             pages = [len(x or []) for x in sources]
         else:
             sources, templates = [[] for _ in texts], [[] for _ in texts]

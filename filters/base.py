@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Protocol
 
 from filters.text import normalise_question, numbers, strip_leading_marker, words
+from schemas.records import PageWords
 
 __all__ = ["PairContext", "PairFilter", "strip_leading_marker"]
 
@@ -25,6 +26,8 @@ class PairContext:
     source_text: str | None = None
     seen_questions: set[str] = field(default_factory=set)  # normalised questions kept so far in the doc
     template: str = ""
+    # (page index, words with boxes) of the chunk's pages; None when not known (no_evidence abstains).
+    page_words: list[tuple[int, PageWords]] | None = None
 
     def record_kept(self, question: str) -> None:
         self.seen_questions.add(normalise_question(question))

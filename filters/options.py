@@ -7,7 +7,8 @@ import argparse
 from typing import Any
 
 from filters.base import PairFilter
-from filters.presets import build_filters, build_preset
+from filters.no_evidence import NO_EVIDENCE
+from filters.presets import build_filters, preset_names, with_filter
 from filters.settings import FilterSettings
 from pipeline.settings_cli import add_setting_arguments
 
@@ -23,9 +24,11 @@ def add_filter_arguments(group: argparse._ActionsContainer, preset_flags: tuple[
 
 
 def filters_from(options: Any) -> list[PairFilter]:
-    """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset."""
+    """The filters chosen by a RunConfig or parsed arguments: `filters` if given, else the preset; with
+    `require_evidence` (--require-evidence), no_evidence too, before the dedup filters."""
     settings = FilterSettings.from_object(options)
     prompts_dir = getattr(options, "prompts_dir", None)  # the templates the echo filter guards against
-    if settings.filters:
-        return build_filters(list(settings.filters), settings, prompts_dir)
-    return build_preset(settings.filter_preset, settings, prompts_dir)
+    names = list(settings.filters) if settings.filters else preset_names(settings.filter_preset)
+    if settings.require_evidence:
+        names = with_filter(names, NO_EVIDENCE)
+    return build_filters(names, settings, prompts_dir)

@@ -15,6 +15,7 @@ from filters.empty_pair import EmptyPairFilter
 from filters.grounding import GroundingFilter
 from filters.length_bounds import LengthBoundsFilter
 from filters.near_duplicate_question import NearDuplicateQuestionFilter
+from filters.no_evidence import NoEvidenceFilter
 from filters.precise_patterns import PrecisePatternFilter
 from filters.prompt_echo import PromptEchoFilter
 from filters.question_form import QuestionFormFilter
@@ -31,6 +32,7 @@ FILTERS: dict[str, Callable[[FilterSettings, str | None], PairFilter]] = {
     "not_a_question": lambda s, prompts_dir: QuestionFormFilter(),
     "precise_patterns": lambda s, prompts_dir: PrecisePatternFilter(),
     "grounding": lambda s, prompts_dir: GroundingFilter(s),
+    "no_evidence": lambda s, prompts_dir: NoEvidenceFilter(),  # --require-evidence adds it (answer_evidence.py)
     "duplicate": lambda s, prompts_dir: DuplicateQuestionFilter(),
     "near_duplicate": lambda s, prompts_dir: NearDuplicateQuestionFilter(s),
 }
@@ -54,13 +56,27 @@ def build_filters(names: list[str], settings: FilterSettings = FILTER_DEFAULTS, 
     return [FILTERS[n](settings, prompts_dir) for n in names]
 
 
-def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS, prompts_dir: str | None = None
-                 ) -> list[PairFilter]:
+DEDUP_FILTERS = ("duplicate", "near_duplicate")
+
+
+def with_filter(names: list[str], name: str) -> list[str]:
+    """`names` with `name` added before the dedup filters (they must only see questions that pass it)."""
+    if name in names:
+        return names
+    at = next((i for i, n in enumerate(names) if n in DEDUP_FILTERS), len(names))
+    return [*names[:at], name, *names[at:]]
+
+
+def preset_names(name: str) -> list[str]:
     try:
-        names = PRESETS[name]
+        return list(PRESETS[name])
     except KeyError:
         raise ValueError(f"unknown filter preset {name!r}; known: {sorted(PRESETS)}") from None
-    return build_filters(names, settings, prompts_dir)
+
+
+def build_preset(name: str, settings: FilterSettings = FILTER_DEFAULTS, prompts_dir: str | None = None
+                 ) -> list[PairFilter]:
+    return build_filters(preset_names(name), settings, prompts_dir)
 
 
 def apply_filters(filters: list[PairFilter], question: str, answer: str, context: PairContext,

@@ -66,6 +66,12 @@ class FilterSettings:
               ".parquet/.jsonl file or Hub dataset id with a question/query column", metavar="SOURCE")
     decontaminate_ngram: int = setting(DEFAULT_NGRAM, "n-gram length in words (questions shorter than this "
                                                       "match only whole)")
+    require_evidence: bool = setting(
+        False, "drop extractive pairs (short answers) whose answer is not found among the chunk's page words "
+               "(no_evidence); every kept pair's evidence is recorded either way")
+    min_judge_score: int | None = setting(
+        None, "drop pairs whose lowest judge score is below N (judge_low); implies --judge", choices=range(1, 6),
+        metavar="N")
 
     @classmethod
     def from_object(cls, obj: Any) -> FilterSettings:

@@ -111,6 +111,10 @@ class RunConfig:
         """The sampling fields each request carries; unset ones are not sent (the server's defaults)."""
         return self.llm.sampling(self.chunk.seed)
 
+    @property
+    def judge_enabled(self) -> bool:
+        return self.judge or self.min_judge_score is not None
+
     def loop_settings(self) -> LoopSettings | None:
         return self.llm.loop_settings()
 
@@ -144,7 +148,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     known = set(RunConfig.setting_names())
-    return apply_profile(RunConfig(**{k: v for k, v in vars(args).items() if k in known}))
+    config = apply_profile(RunConfig(**{k: v for k, v in vars(args).items() if k in known}))
+    if config.llm_mode == "ray-vllm" and config.judge_enabled:
+        raise SystemExit("--judge runs in the endpoint generate stage: it needs --llm-mode endpoint")
+    return config
 
 
 def dump_config(config: RunConfig) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from filters.base import PairFilter
 from filters.decontamination import BenchmarkIndex
+from pipeline.answer_evidence import attach_evidence
 from pipeline.config import RunConfig
 from pipeline.prompt_templates import PromptTemplate
 from pipeline.qa_parse import QA_JSON_SCHEMA
@@ -146,5 +147,5 @@ class Regrouper:
         record = from_row(row)
         if isinstance(record, ExtractedDocument):
             results, self.pending = self.pending, []
-            return filter_document(GeneratedDocument(record, results), self.filters, self.benchmark)
+            return attach_evidence(filter_document(GeneratedDocument(record, results), self.filters, self.benchmark))
         return record

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from pipeline.page_words import ocr_words
+from schemas.records import PageWords
+
 # Tesseract's OpenMP threads make OCR ~6.6x slower on small machines; parallelism belongs to the
 # worker processes, so every OCR call runs single-threaded.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -16,6 +19,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 class OcrResult:
     text: str
     confidence: float | None  # mean word confidence, 0-100; None when no word was found
+    words: PageWords | None = None  # the recognised words with their boxes (answer evidence)
 
 
 def ocr_image(image: Image.Image, lang: str = "eng", timeout_s: float = 120) -> OcrResult:
@@ -33,4 +37,5 @@ def ocr_image(image: Image.Image, lang: str = "eng", timeout_s: float = 120) -> 
         if float(conf) >= 0:
             confs.append(float(conf))
     text = "\n".join(" ".join(words) for _, words in sorted(lines.items()))
-    return OcrResult(text=text, confidence=sum(confs) / len(confs) if confs else None)
+    return OcrResult(text=text, confidence=sum(confs) / len(confs) if confs else None,
+                     words=ocr_words(data, *image.size))

@@ -11,8 +11,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.answer_evidence import attach_evidence
 from pipeline.config import RunConfig
 from pipeline.extract_isolation import extract
+from pipeline.judge import judge_client, judge_documents, judge_sampling
 from pipeline.language import tag_language
 from pipeline.llm_client import ClientSettings, LLMClient
 from pipeline.prompt_templates import load_templates
@@ -120,6 +122,9 @@ class GenerateAndFilter:
                                   max_attempts=config.max_attempts, api_key=config.api_key)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
+        self.judge = judge_client(config, endpoints, model, self.client, settings, cache)
+        if self.judge not in (None, self.client):
+            asyncio.run_coroutine_threadsafe(self.judge.__aenter__(), self.loop).result()
         self.token_counter = ServerTokenCounter(self.client, self.loop) if config.token_count == "server" else None
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -150,8 +155,12 @@ class GenerateAndFilter:
                                self.config.loop_settings(), self.config.cancel_loops),
             self.loop,
         ).result()
-        for i, g in zip(work_rows, generated, strict=True):
-            changed[i] = filter_document(g, self.filters, self.benchmark)
+        finished = [attach_evidence(filter_document(g, self.filters, self.benchmark)) for g in generated]
+        if self.judge is not None:  # the batch's kept pairs, all at once (pipeline/judge.py)
+            finished = asyncio.run_coroutine_threadsafe(judge_documents(
+                self.judge, finished, judge_sampling(self.config.seed), self.config.min_judge_score),
+                self.loop).result()
+        changed.update(zip(work_rows, finished, strict=True))
         if self.cache is not None:  # shared before these rows are written: a written answer is a cached one
             self.cache.flush_segments()
         return with_records(batch, changed)

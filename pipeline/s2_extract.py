@@ -30,6 +30,7 @@ from pipeline.page_text import (
     unusable_reason,
     visible_chars,
 )
+from pipeline.page_words import pdfa_json_words, text_layer_words
 from pipeline.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
 from schemas import reject_reasons as reasons
 from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
@@ -75,16 +76,19 @@ def extract_page(page: pymupdf.Page, pdfa_json: dict | None, settings: ExtractSe
     pix = render_pixmap(page, settings.render)
     image = encode_pixmap(pix, settings.render)
     reason, confidence = None, None
+    words = pdfa_json_words(pdfa_json, page.number) if source == "pdfa_json" else None
     if settings.ocr:
         blank = visible_chars(text) == 0 and is_blank(pix)  # the pixel scan only for pages without text
         reason = ocr_reason(text, page_layout(page, textpage), blank)
     if reason is not None:
         result = ocr_image(pixmap_to_pil(pix), timeout_s=settings.limits.timeout_s or 0)
         if ocr_is_better(text, result.text, reason):
-            text, source, confidence = result.text, "ocr", result.confidence
+            text, source, confidence, words = result.text, "ocr", result.confidence, result.words
     if not text.strip():
         source = "none"
-    return PageText(page.number, text, source, confidence, alt, reason, sources_disagree(own, pdfa)), image
+    elif source == "text_layer":  # only for the text kept: a page's words cost a second pass over its text
+        words = text_layer_words(page, textpage)
+    return PageText(page.number, text, source, confidence, alt, reason, sources_disagree(own, pdfa), words), image
 
 
 def _is_out_of_memory(exc: Exception) -> bool:

@@ -9,10 +9,12 @@ from filters.base import PairContext, PairFilter
 from filters.decontamination import CONTAMINATED, BenchmarkIndex
 from filters.options import filters_from
 from filters.presets import apply_filters
+from pipeline.answer_evidence import chunk_page_words
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
 from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
 
-__all__ = ["benchmark_from", "filter_document", "filters_from"]  # filters_from(config): the run's filter list
+# filters_from(config): the run's filter list
+__all__ = ["benchmark_from", "drop_kept", "filter_document", "filters_from"]
 
 
 def benchmark_from(config) -> BenchmarkIndex | None:
@@ -31,7 +33,8 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter],
     seen: set[str] = set()  # shared by the document's chunks: dedup spans chunks and templates
     for chunk_result in generated.chunks:
         context = PairContext(source_text=chunk_result.chunk.text, seen_questions=seen,
-                              template=chunk_result.chunk.template)
+                              template=chunk_result.chunk.template,
+                              page_words=chunk_page_words(doc.pages, chunk_result.chunk.page_indices))
         for pair in chunk_result.pairs:
             item = benchmark.match(pair.question) if benchmark is not None else None
             if item is not None:
@@ -43,12 +46,34 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter],
             else:
                 context.record_kept(pair.question)  # only kept questions make later ones duplicates
                 kept.append(pair)
-    rejected = None
-    if not kept:
-        if all(c.error and not c.pairs for c in generated.chunks):
-            reason = GENERATION_FAILED
-            detail = "; ".join(sorted({f"{c.error}: {c.error_detail}"[:300] for c in generated.chunks}))
-        else:
-            reason, detail = NO_PAIRS_KEPT, f"{len(dropped)} pairs generated, all dropped by filters"
-        rejected = RejectedDocument(doc.key, doc.unit_id, doc.origin, "filter", reason, detail)
-    return FinishedDocument(doc.key, doc.unit_id, doc, kept, dropped, generated.chunks, rejected)
+    return FinishedDocument(doc.key, doc.unit_id, doc, kept, dropped, generated.chunks,
+                            _rejection(doc, kept, dropped, generated.chunks))
+
+
+def _rejection(doc, kept: list, dropped: list, chunks: list) -> RejectedDocument | None:
+    """The document's rejection when it has no kept pair left, else None."""
+    if kept:
+        return None
+    if all(c.error and not c.pairs for c in chunks):
+        reason = GENERATION_FAILED
+        detail = "; ".join(sorted({f"{c.error}: {c.error_detail}"[:300] for c in chunks}))
+    else:
+        reason, detail = NO_PAIRS_KEPT, f"{len(dropped)} pairs generated, all dropped by filters"
+    return RejectedDocument(doc.key, doc.unit_id, doc.origin, "filter", reason, detail)
+
+
+def drop_kept(done: FinishedDocument, drops: dict[int, DroppedPair]) -> FinishedDocument:
+    """Move kept pairs (by index in `kept`) to `dropped` after filtering (the judge's `judge_low`), keeping
+    the per-pair lists (evidence, judge) in step, and reject the document if nothing is left."""
+    if not drops:
+        return done
+    stay = [i for i in range(len(done.kept)) if i not in drops]
+    for name in ("evidence", "judge"):
+        values = getattr(done, name)
+        if values:
+            setattr(done, name, [values[i] for i in stay])
+    done.kept = [done.kept[i] for i in stay]
+    done.dropped = done.dropped + [drops[i] for i in sorted(drops)]
+    if done.document is not None and done.rejected is None:
+        done.rejected = _rejection(done.document, done.kept, done.dropped, done.chunks)
+    return done

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.language import LANGUAGE_REASON, rejected_language
+from pipeline.quality_output import count_quality, quality_meta
 from pipeline.token_accounting import count_tokens
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,
@@ -145,6 +146,7 @@ class UnitWriter:
             if doc.language is not None:
                 bump(c.documents_by_language, doc.language)
         count_tokens(c, done)
+        count_quality(c, done)
         for result in done.chunks:
             c.chunks += 1
             c.requests += result.requests
@@ -200,7 +202,7 @@ class UnitWriter:
             "pair_chunks": [p.chunk_index for p in done.kept],
             "pair_pages": [chunk_pages.get(p.chunk_index, []) for p in done.kept],
             "lost_pages": doc.lost_pages, "lost_page_errors": doc.lost_page_errors, "repaired": doc.repaired,
-            "language": doc.language, "language_probability": doc.language_probability,
+            "language": doc.language, "language_probability": doc.language_probability, **quality_meta(done),
         })
 
     # -- commit --------------------------------------------------------------------------------

@@ -98,6 +98,13 @@ class LLMSettings:
     temperature: float | None = setting(0.0, "sampling temperature (the docmatix profile sends none)")
     top_p: float | None = setting(1.0, "nucleus sampling top_p (the docmatix profile sends none)")
     send_seed: bool = setting(True, "do not send --seed as the sampling seed (the reference sends none)")
+    # LLM judge (pipeline/judge.py): rates kept pairs 1-5; same endpoints and model unless given
+    judge: bool = setting(False, "rate each kept pair 1-5 (answerable, correct, needs the page) with an LLM judge "
+                                 "in JSON mode; scores go to meta/ (pair_judge)")
+    judge_endpoints: list[str] = setting(
+        help="OpenAI-compatible base URL for the judge (repeatable; default: the generation endpoints)",
+        default_factory=list, flag="--judge-endpoint", action="append", metavar="URL")
+    judge_model: str | None = setting(None, "judge model (default: the generation model)", metavar="NAME")
     max_tokens: int = setting(2000, "completion tokens per request")
     # Sent only when set (vLLM and llama.cpp accept these OpenAI names): None keeps the request keys, and
     # so the request cache, as they were.

@@ -73,4 +73,7 @@ def token_rows(summary: dict) -> list[tuple[str, str]]:
     ]
     rows += [(f"  lost to {reason}", n) for reason, n in
              sorted(summary.get("tokens_completion_dropped_by_reason", {}).items(), key=lambda kv: -kv[1])]
+    if summary.get("judge_requests") or summary.get("judge_tokens_prompt"):  # --judge (cached at original cost)
+        rows += [("judge prompt tokens", summary.get("judge_tokens_prompt", 0)),
+                 ("judge completion tokens", summary.get("judge_tokens_completion", 0))]
     return [(name, f"{v:,}" if isinstance(v, int) else str(v)) for name, v in rows]

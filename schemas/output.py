@@ -37,6 +37,23 @@ def cauldron_arrow_schema() -> pa.Schema:
     return arrow_schema_of(CAULDRON_FEATURES)
 
 
+# Where a pair's answer is on its page: the page (index in `images`), the match score (0-1), one box per
+# line of the matched words as [left, top, right, bottom] normalised to 0-1 and in pixels of that image.
+EVIDENCE_TYPE = pa.struct([
+    ("page", pa.int32()),
+    ("score", pa.float64()),
+    ("boxes", pa.list_(pa.list_(pa.float64()))),
+    ("boxes_px", pa.list_(pa.list_(pa.int32()))),
+    ("text", pa.string()),
+])
+JUDGE_TYPE = pa.struct([
+    ("answerable", pa.int8()),
+    ("correct", pa.int8()),
+    ("needs_page", pa.int8()),
+    ("reason", pa.string()),
+])
+
+
 # Per output row, in the same order as the shard's rows: what produced each pair and page.
 ROW_META_SCHEMA = pa.schema(
     [
@@ -54,6 +71,11 @@ ROW_META_SCHEMA = pa.schema(
         # Appended columns: readers must allow them to be absent (outputs written before them).
         ("language", pa.string()),  # ISO 639-1 of the document's text (pipeline/language.py)
         ("language_probability", pa.float64()),
+        # Per kept pair, in `pair_templates`' order (pipeline/answer_evidence.py, pipeline/judge.py): where its
+        # answer is on the page (null: not found) and the judge's 1-5 ratings (the column is null without
+        # --judge; an element's scores are null when the judge's answer was unusable, its reason says why).
+        ("pair_evidence", pa.list_(EVIDENCE_TYPE)),
+        ("pair_judge", pa.list_(JUDGE_TYPE)),
     ]
 )
 
@@ -136,6 +158,19 @@ class UnitCounts:
     tokens_completion_by_template: dict[str, int] = field(default_factory=dict)
     # Every document whose language was detected: written, rejected for it, or rejected later.
     documents_by_language: dict[str, int] = field(default_factory=dict)
+    # Answer evidence (pipeline/answer_evidence.py): kept pairs whose answer was found on a page.
+    pairs_with_evidence: int = 0
+    pairs_with_evidence_by_template: dict[str, int] = field(default_factory=dict)
+    # The judge (pipeline/judge.py): its requests (retries included) and tokens (cached answers at their
+    # original cost), kept pairs it scored or could not, and their scores as "<dimension>=<1-5>" counts
+    # (dimension: answerable, correct, needs_page, and min, the lowest of the three).
+    judge_requests: int = 0
+    judge_requests_cached: int = 0
+    judge_tokens_prompt: int = 0
+    judge_tokens_completion: int = 0
+    pairs_judged: int = 0
+    pairs_judge_unusable: int = 0
+    judge_scores: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: UnitCounts) -> None:
         for name, value in asdict(other).items():
@@ -155,7 +190,8 @@ class UnitCounts:
 # Counts that depend on what one invocation sent (the request cache answers the rest), not on the output's
 # content: they stay out of manifest.json so that two runs with the same output have the same manifest.
 INVOCATION_COUNTS = frozenset({"requests", "requests_cached", "tokens_prompt", "tokens_completion",
-                               "tokens_prompt_cached", "tokens_completion_cached"})
+                               "tokens_prompt_cached", "tokens_completion_cached", "judge_requests",
+                               "judge_requests_cached"})
 
 
 def bump(counter: dict[str, int], key: str, n: int = 1) -> None:

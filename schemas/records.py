@@ -34,6 +34,18 @@ class SourceDocument:
 
 
 @dataclass
+class PageWords:
+    """A page's words with their boxes, from the same source as its text (PDFA JSON words, PyMuPDF
+    words of our text layer, Tesseract's words for OCR): where on the page each word is.
+
+    Boxes are (left, top, right, bottom) normalised to 0-1 of the page, so they map onto the stored page
+    image whatever its size (pipeline/page_words.py)."""
+
+    text: list[str] = field(default_factory=list)
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
+@dataclass
 class PageText:
     index: int
     text: str
@@ -43,6 +55,7 @@ class PageText:
     alternative_chars: int | None = None
     ocr_reason: str | None = None  # why the page went to OCR (pipeline.page_route); None when it did not
     sources_disagree: bool = False  # PDFA input: the JSON lines and our text layer disagree (page_text)
+    words: PageWords | None = None  # the words of `text`'s source with their boxes; None: not captured
 
 
 @dataclass
@@ -111,6 +124,43 @@ class DroppedPair:
 
 
 @dataclass
+class PairEvidence:
+    """Where a kept pair's answer is on its pages (pipeline/answer_evidence.py)."""
+
+    page: int  # index of the page in the document's pages (and images)
+    score: float  # 0-1, how well the best page span matches the answer (answer_evidence.match_score)
+    boxes: list[tuple[float, float, float, float]]  # one per line of the span: left, top, right, bottom, 0-1
+    boxes_px: list[tuple[int, int, int, int]]  # the same in pixels of the stored page image
+    text: str  # the page words that matched, as written on the page
+
+
+@dataclass
+class JudgeVerdict:
+    """An LLM judge's 1-5 ratings of one pair (pipeline/judge.py); scores None when its answer was unusable."""
+
+    answerable: int | None  # the question can be answered from the chunk text
+    correct: int | None  # the answer is right according to the text
+    needs_page: int | None  # answering needs the document (visual/document dependency)
+    reason: str  # the judge's one-line reason, or what was wrong with its answer
+
+    @property
+    def score(self) -> int | None:
+        """The pair's judge score: the lowest of the three (a pair is as good as its weakest side)."""
+        scores = (self.answerable, self.correct, self.needs_page)
+        return None if None in scores else min(scores)
+
+
+@dataclass
+class RequestUsage:
+    """Requests and tokens of one kind of call (the judge's) for a document."""
+
+    requests: int = 0  # HTTP requests sent (retries included)
+    cached: int = 0  # answers taken from the request cache
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
 class RejectedDocument:
     key: str
     unit_id: str
@@ -131,3 +181,8 @@ class FinishedDocument:
     dropped: list[DroppedPair]
     chunks: list[ChunkResult]
     rejected: RejectedDocument | None = None
+    # Per kept pair, in `kept`'s order: where its answer is on the page, and the judge's verdict (None:
+    # not located / not judged). Empty lists when not computed.
+    evidence: list[PairEvidence | None] = field(default_factory=list)
+    judge: list[JudgeVerdict | None] = field(default_factory=list)
+    judge_usage: RequestUsage = field(default_factory=RequestUsage)

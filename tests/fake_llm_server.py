@@ -9,7 +9,8 @@ prompt's document text), `/tokenize` (llama.cpp style: one token per whitespace-
 token per word), `max_tokens` honoured with `finish_reason: "length"`, streaming as server-sent events
 (`stream: true`; usage in a final event with `stream_options.include_usage`), 400 for a prompt over
 `--max-context` tokens, 404 for an unknown model, 401 without the key when `--api-key` is set, and
-`Retry-After` in seconds on 429. `--loop-rate` makes that share of answers (chosen by a hash of the
+`Retry-After` in seconds on 429. A judge request (pipeline/judge.py's `pair_judgement` JSON schema) gets
+1-5 scores drawn from a hash of the question, or with `--judge-malformed` an answer that is not JSON. `--loop-rate` makes that share of answers (chosen by a hash of the
 request, so the same ones on every run) loop like a small model: the pairs, then one pair renumbered
 until `max_tokens`. With `--token-delay` each token takes that long, and a streamed answer stops
 being generated when the client goes away; `completion_tokens` in /stats counts what was generated. Failures are drawn from a seeded RNG.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -55,6 +57,7 @@ class Behaviour:
     max_context: int = 0  # prompt + max_tokens over this: 400, as vLLM (0: no limit)
     api_key: str | None = None  # when set, 401 without "Authorization: Bearer <key>"
     retry_after_s: int = 0  # Retry-After of a 429, in seconds
+    judge_malformed: bool = False  # answer judge requests with broken JSON
 
 
 @dataclass
@@ -108,6 +111,22 @@ def usage_of(body: dict, completion: str) -> dict:
     prompt = sum(count_tokens(m.get("content") or "") for m in body.get("messages", []))
     done = count_tokens(completion)
     return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
+
+
+def judge_text(body: dict, malformed: bool) -> str:
+    """A judge's answer: scores from a hash of the prompt's question line (the same on every run)."""
+    if malformed:
+        return 'Sure! {"answerable": five, "correct": 4'
+    question = next((line for line in document_text(body.get("messages", [])).splitlines()
+                     if line.startswith("Question:")), "")
+    h = int(hashlib.sha256(question.encode()).hexdigest()[:6], 16)
+    scores = [2 + (h >> (4 * i)) % 4 for i in range(3)]  # 2-5: a min of three is seldom 1
+    return json.dumps({"answerable": scores[0], "correct": scores[1], "needs_page": scores[2],
+                       "reason": "fake judge: scores from a hash of the question"})
+
+
+def is_judge_request(body: dict) -> bool:
+    return ((body.get("response_format") or {}).get("json_schema") or {}).get("name") == "pair_judgement"
 
 
 def completion_text(body: dict) -> str:
@@ -246,7 +265,7 @@ def build_app(behaviour: Behaviour) -> web.Application:
             refusal = check_request(request, body)
             if refusal is not None:
                 return refusal
-            text = completion_text(body)
+            text = judge_text(body, behaviour.judge_malformed) if is_judge_request(body) else completion_text(body)
             max_tokens = body.get("max_tokens")
             if loops(body, behaviour.loop_rate):
                 counters.looped += 1
@@ -346,9 +365,11 @@ def main() -> None:
     parser.add_argument("--max-context", type=int, default=0)
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--retry-after", type=int, default=0)
+    parser.add_argument("--judge-malformed", action="store_true")
     a = parser.parse_args()
     behaviour = Behaviour(a.model, a.delay, a.fail_rate, a.rate_limit_rate, a.drop_rate, a.die_after, a.tokenize,
-                          a.seed, a.log, a.loop_rate, a.token_delay, a.max_context, a.api_key, a.retry_after)
+                          a.seed, a.log, a.loop_rate, a.token_delay, a.max_context, a.api_key, a.retry_after,
+                          a.judge_malformed)
     web.run_app(build_app(behaviour), host="127.0.0.1", port=a.port, print=None, access_log=None,
                 backlog=4096)
 

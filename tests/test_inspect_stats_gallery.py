@@ -348,6 +348,7 @@ def check_gallery_in_chromium(out: Path, tmp_path: Path) -> None:
           templates: [...document.querySelectorAll('#filter-template option')].map(o => o.value).filter(Boolean),
           reasons: [...document.querySelectorAll('#filter-reason option')].map(o => o.value),
           rejected: document.querySelectorAll('.doc[data-rejected]').length,
+          boxes: [...document.querySelectorAll('.pages figure .box')].map(b => +b.closest('figure').dataset.page),
           shown: document.getElementById('shown').textContent,
         })""")
         shot = browser.screenshot(tmp_path / "gallery.png")
@@ -357,6 +358,9 @@ def check_gallery_in_chromium(out: Path, tmp_path: Path) -> None:
         assert sorted(page["kept"]) == sorted(f"Q: {q}" for q in kept_questions)
         assert page["dropped"] == len(rejected_pairs)
         assert page["rejected"] == len(rejected_docs)
+        # One evidence box per located answer's line, on the figure of the page its evidence names.
+        located = [e for m in meta for e in (m.get("pair_evidence") or []) if e]
+        assert sorted(page["boxes"]) == sorted(e["page"] for e in located for _ in e["boxes"])
         assert set(page["templates"]) == {t for m in meta for t in m["pair_templates"]} | {
             p["template"] for p in rejected_pairs}
         assert {f"reason:{r}" for r in drops_by_reason} <= set(page["reasons"])

@@ -28,7 +28,9 @@ from schemas.readme_blocks import README
 BEFORE = json.loads((Path(__file__).parent / "data" / "cli_flags_before_i16.json").read_text())
 # Settings the hand-written parser had no flag for, and settings added since.
 ADDED = {"send_seed": ["--no-send-seed"], "embedded_ctx": ["--embedded-ctx"],
-         "chunk_overlap_pages": ["--chunk-overlap-pages"], "generate_actors": ["--generate-actors"]}
+         "chunk_overlap_pages": ["--chunk-overlap-pages"], "generate_actors": ["--generate-actors"],
+         "require_evidence": ["--require-evidence"], "min_judge_score": ["--min-judge-score"], "judge": ["--judge"],
+         "judge_endpoints": ["--judge-endpoint"], "judge_model": ["--judge-model"]}
 
 
 def run_parser() -> argparse.ArgumentParser:
