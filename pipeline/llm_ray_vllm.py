@@ -22,6 +22,7 @@ The HTTP request cache does not apply in this mode (no request to replay; unit-l
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,7 +100,9 @@ def processor_config(config: RunConfig):
 def sampling_params(config: RunConfig) -> dict[str, Any]:
     params = dict(config.sampling())
     if config.answer_format == "json":
-        params["structured_outputs"] = {"json": QA_JSON_SCHEMA}  # vLLM StructuredOutputsParams
+        # vLLM StructuredOutputsParams; the schema as JSON text, which rides through Arrow as it is
+        # (as a nested struct, Arrow would fill keys missing on one side with nulls)
+        params["structured_outputs"] = {"json": json.dumps(QA_JSON_SCHEMA)}
     return params
 
 

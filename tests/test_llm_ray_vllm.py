@@ -5,6 +5,7 @@ tests/test_vllm_integration.py runs the mode for real with vLLM's CPU build (scr
 from __future__ import annotations
 
 import asyncio
+import json
 import pickle
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def test_cpu_engine_settings():
 def test_json_format_asks_vllm_for_structured_output():
     assert "structured_outputs" not in rv.sampling_params(config())
     params = rv.sampling_params(config(answer_format="json"))
-    assert params["structured_outputs"]["json"]["required"] == ["pairs"]
+    assert json.loads(params["structured_outputs"]["json"])["required"] == ["pairs"]
     assert params["max_tokens"] == 128 and params["seed"] == 0
 
 
