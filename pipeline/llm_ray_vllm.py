@@ -17,7 +17,9 @@ Stream shape (no step depends on row order):
        filters the complete document and emits it; a unit's end waits for the unit's records.
     -> rows of `record_rows`, as the endpoint mode's generate stage emits.
 
-The HTTP request cache does not apply in this mode (no request to replay; unit-level resume still does).
+The request cache is the endpoint mode's (`<output>/_cache/requests.sqlite`, keyed by model, messages,
+sampling and response format): a chunk answered before leaves prompt_rows already answered, on a row the
+engine skips; chunk_outcome stores each new answer with vLLM's token counts.
 """
 
 from __future__ import annotations
@@ -26,15 +28,20 @@ import json
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from filters.base import PairFilter
 from filters.decontamination import BenchmarkIndex
 from pipeline.config import RunConfig
+from pipeline.llm_client import usage_tokens
 from pipeline.prompt_templates import PromptTemplate, load_templates
-from pipeline.qa_parse import QA_JSON_SCHEMA
+from pipeline.qa_parse import QA_JSON_SCHEMA, response_format
+from pipeline.ray_stages import cache_path
 from pipeline.record_rows import UnitEnd, from_row, to_row
 from pipeline.repetition import LoopSettings
+from pipeline.request_cache import RequestCache, request_key
 from pipeline.s3_chunk import plan_chunks
 from pipeline.s4_generate import answered_chunk, failed_chunk
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
@@ -50,7 +57,6 @@ CPU_ENGINE_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "n
 # at one core each they would outnumber a small host's cores, which the engine and extraction need.
 CPU_STAGE_CPUS = 0.0
 LIGHT_TASK_CPUS = 0.25  # prompt building, postprocess and parsing tasks
-ROW_COLUMNS = ("unit_id", "seq", "record", "chunk", "n_chunks", "result")
 
 
 def engine_kwargs(config: RunConfig) -> dict[str, Any]:
@@ -109,7 +115,29 @@ def sampling_params(config: RunConfig) -> dict[str, Any]:
 def _row(unit_id: str, seq: int, **values: Any) -> dict[str, Any]:
     """Every row has the same columns (Ray Data builds blocks of one schema)."""
     return {"unit_id": unit_id, "seq": seq, "record": b"", "chunk": b"", "n_chunks": 0, "result": b"",
-            "messages": None, "sampling_params": None, ERROR_COLUMN: "", **values}
+            "cache_key": "", "messages": None, "sampling_params": None, ERROR_COLUMN: "", **values}
+
+
+@cache
+def _request_cache(path: str) -> RequestCache:
+    """One connection per worker process (SQLite in WAL mode: the processes share the file)."""
+    return RequestCache(Path(path))
+
+
+def request_cache(config: RunConfig) -> RequestCache | None:
+    return _request_cache(str(cache_path(config))) if config.use_request_cache else None
+
+
+def cache_key(config: RunConfig, messages: list[dict]) -> str:
+    """The endpoint mode's key, with the model as --model names it and the sampling fields it sends."""
+    return request_key(config.model or "", messages, config.sampling(), response_format(config.answer_format))
+
+
+def cached_result(chunk: Chunk, hit: tuple[str, dict], answer_format: str, loops: LoopSettings | None
+                  ) -> ChunkResult:
+    prompt_tokens, completion_tokens = usage_tokens(hit[1])
+    return answered_chunk(chunk, hit[0], answer_format, loops, requests=0, cached=True,
+                          prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
 
 
 def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTemplate]) -> Iterator[dict]:
@@ -126,15 +154,24 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
     yield _row(unit_id, seq, record=encoded, n_chunks=len(chunks), **{ERROR_COLUMN: NOT_A_PROMPT})
     by_name = {t.name: t for t in templates}
     params = sampling_params(config)
+    cached = request_cache(config) if chunks else None
     for chunk in chunks:
+        messages = by_name[chunk.template].messages(chunk.text, config.answer_format)
+        key = cache_key(config, messages)
+        hit = cached.get_with_usage(key) if cached is not None else None
+        if hit is not None:  # answered before: the result rides past the engine
+            result = cached_result(chunk, hit, config.answer_format, config.loop_settings())
+            yield _row(unit_id, seq, n_chunks=len(chunks), result=pickle.dumps(result),
+                       **{ERROR_COLUMN: NOT_A_PROMPT})
+            continue
         yield _row(unit_id, seq, chunk=pickle.dumps(chunk), n_chunks=len(chunks), sampling_params=params,
-                   messages=by_name[chunk.template].messages(chunk.text, config.answer_format))
+                   messages=messages, cache_key=key)
 
 
 def postprocess(row: dict[str, Any]) -> dict[str, Any]:
     """ray.data.llm's postprocess (successful prompt rows only; error rows skip it): the answer and
     vLLM's token counts for the request."""
-    return {**{k: row[k] for k in ("unit_id", "seq", "record", "chunk", "n_chunks")},
+    return {**{k: row[k] for k in ("unit_id", "seq", "record", "chunk", "n_chunks", "result", "cache_key")},
             "generated_text": row.get("generated_text") or "", ERROR_COLUMN: "",
             "num_input_tokens": int(row.get("num_input_tokens") or 0),
             "num_generated_tokens": int(row.get("num_generated_tokens") or 0)}
@@ -152,13 +189,19 @@ def chunk_result(row: dict[str, Any], answer_format: str, loops: LoopSettings | 
                           completion_tokens=int(row.get("num_generated_tokens") or 0))
 
 
-def chunk_outcome(row: dict[str, Any], answer_format: str, loops: LoopSettings | None) -> dict[str, Any]:
-    """map after the processor: record rows as they were, prompt rows with their pickled ChunkResult."""
+def chunk_outcome(row: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    """map after the processor: rows that skipped the engine as they were, prompt rows with their
+    pickled ChunkResult (a new answer also goes to the request cache)."""
     base = {"unit_id": row["unit_id"], "seq": int(row["seq"]), "record": row.get("record") or b"",
-            "chunk": b"", "n_chunks": int(row.get("n_chunks") or 0), "result": b""}
+            "n_chunks": int(row.get("n_chunks") or 0), "result": row.get("result") or b""}
     if row.get(ERROR_COLUMN) == NOT_A_PROMPT:
         return base
-    return {**base, "result": pickle.dumps(chunk_result(row, answer_format, loops))}
+    result = chunk_result(row, config.answer_format, config.loop_settings())
+    cached = request_cache(config)
+    if cached is not None and result.completion is not None and row.get("cache_key"):
+        cached.put(row["cache_key"], result.completion,
+                   {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens})
+    return {**base, "result": pickle.dumps(result)}
 
 
 @dataclass
@@ -251,8 +294,7 @@ def apply(ds, config: RunConfig):
     templates = load_templates(config.prompts_dir)
     ds = ds.flat_map(prompt_rows, fn_kwargs={"config": config, "templates": templates}, num_cpus=LIGHT_TASK_CPUS)
     ds = build(config)(ds)
-    ds = ds.map(chunk_outcome, fn_kwargs={"answer_format": config.answer_format,
-                                          "loops": config.loop_settings()}, num_cpus=LIGHT_TASK_CPUS)
+    ds = ds.map(chunk_outcome, fn_kwargs={"config": config}, num_cpus=LIGHT_TASK_CPUS)
     # No core reserved: filtering is light, and an idle actor holding one would starve the others.
     return ds.map_batches(RegroupDocuments, fn_constructor_args=(config,), batch_size=16, num_cpus=0,
                           batch_format="numpy", compute=ActorPoolStrategy(size=1))

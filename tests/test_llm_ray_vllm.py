@@ -18,6 +18,7 @@ from pipeline.config import RunConfig
 from pipeline.profiles import apply_profile
 from pipeline.prompt_templates import load_templates
 from pipeline.record_rows import UnitEnd, from_row, to_row
+from pipeline.request_cache import RequestCache, request_key
 from schemas.records import ExtractedDocument, FinishedDocument, PageText, RejectedDocument
 
 TEMPLATES = load_templates()
@@ -93,8 +94,8 @@ def test_json_format_asks_vllm_for_structured_output():
     assert params["max_tokens"] == 128 and params["seed"] == 0
 
 
-def stream(records) -> list[dict]:
-    cfg = config()
+def stream(records, cfg: RunConfig | None = None) -> list[dict]:
+    cfg = cfg or config(use_request_cache=False)
     rows = []
     for seq, record in enumerate(records):
         rows.extend(rv.prompt_rows(to_row("u", seq, record), cfg, TEMPLATES))
@@ -163,12 +164,12 @@ def engine_output(rows: list[dict], answers: dict[int, str | None]) -> list[dict
     return out
 
 
-def regroup(rows: list[dict]) -> list:
+def regroup(rows: list[dict], cfg: RunConfig | None = None) -> list:
     regrouper = rv.Regrouper(build_filters([]))
-    cfg = config()
+    cfg = cfg or config(use_request_cache=False)
     out = []
     for row in rows:
-        out.extend(regrouper.feed(rv.chunk_outcome(row, cfg.answer_format, cfg.loop_settings())))
+        out.extend(regrouper.feed(rv.chunk_outcome(row, cfg)))
     assert not regrouper.pending and not regrouper.unit_ends
     return out
 
@@ -199,6 +200,26 @@ def test_regrouper_rebuilds_finished_documents_whatever_the_order():
     assert [c.chunk.index for c in by_seq[0].chunks] == [0, 1]
 
 
+def test_answers_go_to_the_request_cache_and_a_rerun_sends_none_of_them(tmp_path):
+    cfg = config(output=str(tmp_path / "out"))
+    records = [doc("a", ["Wind turbines convert wind into electric power.", "Blades turn a rotor shaft."]),
+               UnitEnd("u", 1)]
+    first = regroup(engine_output(stream(records, cfg), {0: ANSWER, 1: "Q1: Blades?\nA1: They turn."}), cfg)
+    cache = RequestCache(tmp_path / "out" / "_cache" / "requests.sqlite")
+    assert len(cache) == 2
+    rerun = stream(records, cfg)
+    assert not any(is_prompt(r) for r in rerun)  # every chunk answered from the cache: nothing to send
+    again = regroup(engine_output(rerun, {}), cfg)
+    before, after = first[0][2], again[0][2]
+    assert [c.completion for c in after.chunks] == [c.completion for c in before.chunks]
+    assert [p.question for p in after.kept] == [p.question for p in before.kept]
+    assert all(c.cached and c.requests == 0 for c in after.chunks)
+    assert [(c.prompt_tokens, c.completion_tokens) for c in after.chunks] == [(50, 7), (50, 7)]  # what they cost
+    # The endpoint mode's key: same model, messages, sampling and response format
+    messages = stream(records, config(use_request_cache=False))[1]["messages"]
+    assert cache.get(request_key("org/some-model", messages, cfg.sampling(), None)) == ANSWER
+
+
 def test_a_document_without_chunks_is_finished_from_its_record_row_alone():
     out = regroup(engine_output(stream([doc("empty", ["", ""]), UnitEnd("u", 1)]), {}))
     assert [type(r).__name__ for _, _, r in out] == ["FinishedDocument", "UnitEnd"]
@@ -208,6 +229,7 @@ def test_a_document_without_chunks_is_finished_from_its_record_row_alone():
 def test_docmatix_profile_skips_a_document_with_an_over_long_page_and_sends_no_temperature():
     cfg = apply_profile(config(profile="docmatix"))
     long_page = " ".join(["word"] * 4 * (cfg.max_chunk_tokens + 10))  # ~4 characters per approximate token
+    cfg.use_request_cache = False
     rows = list(rv.prompt_rows(to_row("u", 0, doc("long", ["A short page of text.", long_page])), cfg, TEMPLATES))
     assert len(rows) == 1 and not is_prompt(rows[0])
     rejected = from_row(rows[0])

@@ -21,6 +21,7 @@ import pytest
 from datasets import load_dataset
 
 from pipeline.llm_client import ClientSettings, LLMClient
+from pipeline.request_cache import RequestCache
 from pipeline.token_server import ServerTokenCounter
 from schemas.output import CAULDRON_FEATURES
 
@@ -119,6 +120,8 @@ def test_in_cluster_vllm_matches_the_server(e2e_shard, tmp_path):
     assert s["requests"] == s["chunks"] >= 3 and s["requests_cached"] == 0
     assert s["tokens_prompt"] > 100 * s["requests"] and 0 < s["tokens_completion"] <= 64 * s["requests"]
     assert s["pairs_generated"] >= 1
+    # Each answer is in the request cache the endpoint mode uses (a rerun would send nothing)
+    assert len(RequestCache(tmp_path / "ray-vllm" / "_cache" / "requests.sqlite")) == s["requests"]
     shards = sorted((tmp_path / "ray-vllm").glob("*.parquet"))
     if s["documents_written"]:
         ds = load_dataset("parquet", data_files=[str(p) for p in shards], split="train")
