@@ -152,7 +152,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-request-cache", dest="use_request_cache", action="store_false")
     g.add_argument("--token-count", choices=["server", "approx"], default=d.token_count,
                    help="chunk token counts from the endpoint's /tokenize (falls back to ~4 chars/token) "
-                        "or the approximation only")
+                        "or the approximation only (always, with --llm-mode ray-vllm: no server to ask)")
     g.add_argument("--llm-mode", choices=["endpoint", "ray-vllm"], default=d.llm_mode,
                    help="endpoint: HTTP endpoints (or the embedded server); ray-vllm: vLLM engines inside "
                         "the Ray cluster via ray.data.llm (GPU cluster; --model is a HF id or local path)")
