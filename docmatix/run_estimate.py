@@ -31,10 +31,32 @@ class Estimate:
     total_input_tokens: float
     total_output_tokens: float
     gpu_hours: float
+    # --llm-mode ray-vllm: the engines' GPUs (replicas x tensor parallel) and the generation wall time
+    # on them; None in endpoint mode, where the servers are not the run's to size.
+    engine_gpus: int | None = None
+    generation_hours: float | None = None
+
+
+@dataclass
+class EngineSettings:
+    """The in-cluster engines (`--llm-mode ray-vllm`) the GPU-hours are projected for."""
+
+    tensor_parallel: int = 1
+    replicas: int = 1
+    # Measured prompt+completion tokens/s of one replica; None: tokens/s per GPU x tensor_parallel
+    # (linear scaling, an upper bound: tensor parallelism costs some throughput per GPU).
+    tokens_per_second_per_replica: float | None = None
+
+    def project(self, tokens: float, tokens_per_second_per_gpu: float) -> tuple[int, float, float]:
+        """(GPUs, wall-clock hours, GPU-hours) to generate `tokens` on these engines."""
+        per_replica = self.tokens_per_second_per_replica or tokens_per_second_per_gpu * self.tensor_parallel
+        gpus = self.tensor_parallel * self.replicas
+        hours = tokens / (per_replica * self.replicas) / 3600
+        return gpus, hours, hours * gpus
 
 
 def estimate(config: RunConfig, sample: int, output_tokens_per_request: int, tokens_per_second_per_gpu: float,
-             total_documents: int | None = None) -> Estimate:
+             total_documents: int | None = None, engines: EngineSettings | None = None) -> Estimate:
     units = discover_units(config.inputs, config.pdfs_per_unit)
     settings = config.extract.stage_settings()
     templates = load_templates(config.prompts_dir)
@@ -68,11 +90,16 @@ def estimate(config: RunConfig, sample: int, output_tokens_per_request: int, tok
     total_requests = total * accept_rate * per_doc_chunks
     input_tokens = total_requests * per_request
     output_tokens = total_requests * output_tokens_per_request
+    gpu_hours = (input_tokens + output_tokens) / tokens_per_second_per_gpu / 3600
+    engine_gpus = generation_hours = None
+    if engines is not None:
+        engine_gpus, generation_hours, gpu_hours = engines.project(input_tokens + output_tokens,
+                                                                   tokens_per_second_per_gpu)
     return Estimate(
         sample_documents=seen, sample_accepted=accepted, pages_per_document=per_doc_pages,
         ocr_share=ocr_pages / pages if pages else 0.0, chunks_per_document=per_doc_chunks,
         prompt_tokens_per_request=per_request, extract_seconds_per_page=extract_time / max(pages, 1),
         total_documents=total, total_documents_known=known, total_pages=total * accept_rate * per_doc_pages,
         total_requests=total_requests, total_input_tokens=input_tokens, total_output_tokens=output_tokens,
-        gpu_hours=(input_tokens + output_tokens) / tokens_per_second_per_gpu / 3600,
+        gpu_hours=gpu_hours, engine_gpus=engine_gpus, generation_hours=generation_hours,
     )

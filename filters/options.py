@@ -14,13 +14,15 @@ from pipeline.settings_cli import add_setting_arguments
 
 # Applied by pipeline/s5_filter.py (`benchmark_from`), not by the (keep, reason) filters: a command that
 # only builds the filter list does not offer them.
-BENCHMARK_SETTINGS = ("decontaminate", "decontaminate_ngram")
+RUN_ONLY_SETTINGS = ("decontaminate", "decontaminate_ngram",
+                     # need what only a run has: page words (answer evidence) and the judge's ratings
+                     "require_evidence", "min_judge_score")
 
 
 def add_filter_arguments(group: argparse._ActionsContainer, preset_flags: tuple[str, ...] = ("--filter-preset",)
                          ) -> None:
     """The filter list's flags (FilterSettings' fields but the benchmark's), for `docmatix filter-check`."""
-    add_setting_arguments(group, FilterSettings, skip=BENCHMARK_SETTINGS, flags={"filter_preset": preset_flags})
+    add_setting_arguments(group, FilterSettings, skip=RUN_ONLY_SETTINGS, flags={"filter_preset": preset_flags})
 
 
 def filters_from(options: Any) -> list[PairFilter]:

@@ -119,7 +119,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
         from pipeline import llm_ray_vllm
 
-        ds = llm_ray_vllm.apply(ds, config, load_templates(config.prompts_dir))
+        ds = llm_ray_vllm.apply(ds, config)
     else:
         # A fixed pool sharing the endpoints' slots (one actor on one machine); many batches at once per
         # actor keep its share of the slots busy while the next batch is chunked.

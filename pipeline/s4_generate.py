@@ -28,6 +28,21 @@ def parse_chunk(chunk: Chunk, text: str, answer_format: str, loops: LoopSettings
     return ChunkResult(chunk, text, pairs, error=None if pairs else "no_pairs_parsed")
 
 
+def answered_chunk(chunk: Chunk, text: str, answer_format: str, loops: LoopSettings | None, *, requests: int,
+                   prompt_tokens: int, completion_tokens: int, cached: bool = False) -> ChunkResult:
+    """A chunk's result from its completion and what answering it cost: the one way both LLM modes
+    (HTTP endpoints, in-cluster vLLM) turn an answer into a ChunkResult."""
+    out = parse_chunk(chunk, text, answer_format, loops)
+    out.requests, out.cached = requests, cached
+    out.prompt_tokens, out.completion_tokens = prompt_tokens, completion_tokens
+    return out
+
+
+def failed_chunk(chunk: Chunk, reason: str, detail: str, requests: int) -> ChunkResult:
+    """A chunk that got no answer (both LLM modes): the reason goes to rejects/chunks/."""
+    return ChunkResult(chunk, None, error=reason, error_detail=detail, requests=requests)
+
+
 async def generate_chunk(
     client: LLMClient, chunk: Chunk, template: PromptTemplate, sampling: dict, answer_format: str,
     affinity: str | None = None, loops: LoopSettings | None = None, cancel_loops: bool = False,
@@ -45,11 +60,9 @@ async def generate_chunk(
         result = await client.chat(messages, sampling, response_format(answer_format), affinity=affinity, stop=stop,
                                    cache_unit=cache_unit)
     except ChatFailure as exc:
-        return ChunkResult(chunk, None, error=exc.reason, error_detail=exc.detail, requests=exc.attempts)
-    out = parse_chunk(chunk, result.text, answer_format, loops)
-    out.requests, out.cached = result.attempts, result.cached
-    out.prompt_tokens, out.completion_tokens = result.prompt_tokens, result.completion_tokens
-    return out
+        return failed_chunk(chunk, exc.reason, exc.detail, exc.attempts)
+    return answered_chunk(chunk, result.text, answer_format, loops, requests=result.attempts, cached=result.cached,
+                          prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens)
 
 
 async def generate_documents(

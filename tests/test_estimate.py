@@ -1,4 +1,4 @@
-from docmatix.run_estimate import estimate
+from docmatix.run_estimate import EngineSettings, estimate
 from pipeline.config import RunConfig
 
 
@@ -33,3 +33,28 @@ def test_estimate_scales_a_sample_to_total_documents(e2e_shard, capsys):
     assert cli_main(["estimate", str(e2e_shard), "--sample", "3", "--total-documents", str(n)]) == 0
     printed = capsys.readouterr().out
     assert f"{n:,}" in printed and f"{e.total_pages:,.0f}" in printed
+
+
+def test_estimate_for_in_cluster_engines(e2e_shard, capsys):
+    config = RunConfig(inputs=[str(e2e_shard)], output="")
+    endpoint = estimate(config, sample=5, output_tokens_per_request=500, tokens_per_second_per_gpu=1000)
+    assert endpoint.engine_gpus is None and endpoint.generation_hours is None
+    tokens = endpoint.total_input_tokens + endpoint.total_output_tokens
+    # 2 replicas of tensor parallel 4 at a measured 2,000 tok/s each: 8 GPUs for tokens/4000 s.
+    e = estimate(config, sample=5, output_tokens_per_request=500, tokens_per_second_per_gpu=1000,
+                 engines=EngineSettings(tensor_parallel=4, replicas=2, tokens_per_second_per_replica=2000))
+    assert e.engine_gpus == 8
+    assert abs(e.generation_hours - tokens / 4000 / 3600) < 1e-9
+    assert abs(e.gpu_hours - 8 * tokens / 4000 / 3600) < 1e-9  # twice the GPU-hours of linear scaling
+    # Unmeasured: per GPU x tensor parallel, the same GPU-hours as endpoint mode.
+    linear = estimate(config, sample=5, output_tokens_per_request=500, tokens_per_second_per_gpu=1000,
+                      engines=EngineSettings(tensor_parallel=4, replicas=2))
+    assert abs(linear.gpu_hours - endpoint.gpu_hours) < 1e-9
+
+    from docmatix.cli import main as cli_main
+
+    assert cli_main(["estimate", str(e2e_shard), "--sample", "5", "--llm-mode", "ray-vllm",
+                     "--vllm-tensor-parallel", "4", "--vllm-replicas", "2",
+                     "--tokens-per-second-per-replica", "2000"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 replica(s) x 4 GPU(s)" in printed and f"{e.gpu_hours:,.1f}" in printed

@@ -30,7 +30,8 @@ BEFORE = json.loads((Path(__file__).parent / "data" / "cli_flags_before_i16.json
 ADDED = {"send_seed": ["--no-send-seed"], "embedded_ctx": ["--embedded-ctx"],
          "chunk_overlap_pages": ["--chunk-overlap-pages"], "generate_actors": ["--generate-actors"],
          "require_evidence": ["--require-evidence"], "min_judge_score": ["--min-judge-score"], "judge": ["--judge"],
-         "judge_endpoints": ["--judge-endpoint"], "judge_model": ["--judge-model"]}
+         "judge_endpoints": ["--judge-endpoint"], "judge_model": ["--judge-model"],
+         "vllm_device": ["--vllm-device"], "vllm_cpus": ["--vllm-cpus"]}
 
 
 def run_parser() -> argparse.ArgumentParser:
@@ -78,6 +79,7 @@ def test_every_setting_has_a_flag():
 
 # Values for the settings whose flag takes a list (the others are derived from the option itself).
 LIST_VALUES = {"endpoints": ("http://a:8000/v1", ["http://a:8000/v1"]), "languages": ("EN, fr", ["en", "fr"]),
+               "judge_endpoints": ("http://j:8000/v1", ["http://j:8000/v1"]),
                "filters": ("grounding,duplicate", ["grounding", "duplicate"])}
 
 
