@@ -169,7 +169,7 @@ def regroup(rows: list[dict], cfg: RunConfig | None = None) -> list:
     cfg = cfg or config(use_request_cache=False)
     out = []
     for row in rows:
-        out.extend(regrouper.feed(rv.chunk_outcome(row, cfg)))
+        out.extend(regrouper.feed(rv.chunk_outcome(row, rv.request_cache(cfg), cfg)))
     assert not regrouper.pending and not regrouper.unit_ends
     return out
 
