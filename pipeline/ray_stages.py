@@ -24,6 +24,7 @@ from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document, filters_from
 from pipeline.token_count import approximate_tokens
 from pipeline.token_server import ServerTokenCounter
+from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_INDEX_FILE
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
 
 
@@ -150,5 +151,5 @@ def generate_concurrency(config: RunConfig, n_endpoints: int, batch_size: int) -
 
 def cache_path(config: RunConfig) -> Path:
     if "://" in config.output and not config.output.startswith("file://"):
-        return Path.home() / ".cache" / "docmatix" / "requests.sqlite"
-    return Path(config.output.removeprefix("file://")) / "_cache" / "requests.sqlite"
+        return Path.home() / ".cache" / "docmatix" / REQUEST_INDEX_FILE
+    return Path(config.output.removeprefix("file://")) / LOCAL_REQUEST_INDEX
