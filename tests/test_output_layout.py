@@ -105,9 +105,10 @@ def test_writer_and_readers_agree_on_a_written_unit(tmp_path):
     from pipeline.run_summary import build_summary, write_json
     from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
     from schemas.records import RejectedDocument
+    from schemas.reject_reasons import ENCRYPTED
 
     writer = UnitWriter(str(tmp_path), "u")
-    writer.add_rejected(RejectedDocument("k1", "u", "origin.pdf", "read", "encrypted"))
+    writer.add_rejected(RejectedDocument("k1", "u", "origin.pdf", "extract", ENCRYPTED))
     marker = writer.commit()
     assert marker["files"] == {rejects_path("documents", "u"): marker["files"][rejects_path("documents", "u")]}
     assert (tmp_path / rejects_path("documents", "u")).exists() and (tmp_path / done_marker_path("u")).exists()
