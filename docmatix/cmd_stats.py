@@ -12,6 +12,7 @@ from rich.table import Table
 from docmatix.output_reader import OutputReader
 from docmatix.output_stats import Distribution, OutputStats, compare_with_summary, compute_stats
 from pipeline.token_accounting import token_rows
+from schemas.output_layout import SUMMARY
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -112,14 +113,14 @@ def render(console: Console, stats: OutputStats, summary: dict | None) -> None:
         console.print(_counts_table("failed chunks by reason", dict(stats.chunks_failed_by_reason), "chunks"))
     rows = token_rows(summary or {})  # tokens are only in summary.json: the rows do not carry them
     if rows:
-        tokens = Table(title="tokens (from summary.json)", title_justify="left", show_header=False)
+        tokens = Table(title=f"tokens (from {SUMMARY})", title_justify="left", show_header=False)
         tokens.add_column()
         tokens.add_column(justify="right")
         for name, value in rows:
             tokens.add_row(name, value)
         console.print(tokens)
     for line in compare_with_summary(stats, summary):
-        console.print(f"[yellow]differs from summary.json: {line}[/yellow]")
+        console.print(f"[yellow]differs from {SUMMARY}: {line}[/yellow]")
 
 
 def main(args: argparse.Namespace) -> int:

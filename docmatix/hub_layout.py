@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ import fsspec
 import pyarrow.parquet as pq
 
 from pipeline.s6_write import file_sha256, read_done_markers
+from schemas.output_layout import SUMMARY, OutputLayout, is_shard
 
 # Every published data file (images, pdf and zero-shot-exp configs): one not in the new plan is stale.
 HUB_SHARD_RE = re.compile(r"(data/train|pdf/train|zero-shot-exp/(train|test))-\d{5}-of-\d{5}\.parquet")
@@ -53,17 +53,18 @@ def output_shards(output: str) -> list[tuple[str, dict]]:
     shards = {}
     for marker in read_done_markers(output).values():
         for name, info in marker["files"].items():
-            if "/" not in name and name.endswith(".parquet"):
+            if is_shard(name):
                 shards[name] = info
     return sorted(shards.items())
 
 
 def plan_shards(output: str) -> list[PlannedFile]:
     fs, root = fsspec.core.url_to_fs(output)
+    layout = OutputLayout(root)
     shards = output_shards(output)
     planned = []
     for i, (name, info) in enumerate(shards):
-        source = posixpath.join(root, name)
+        source = layout.path(name)
         sha = info.get("sha256") or file_sha256(fs, source)
         planned.append(PlannedFile(hub_shard_name(i, len(shards)), sha, fs.size(source), source=source,
                                    rows=int(info.get("rows", 0))))
@@ -82,8 +83,8 @@ def uncompressed_bytes(fs: fsspec.AbstractFileSystem, paths: list[str]) -> int:
 
 def read_summary(output: str) -> dict:
     fs, root = fsspec.core.url_to_fs(output)
-    path = posixpath.join(root, "summary.json")
+    path = OutputLayout(root).summary
     if not fs.exists(path):
-        raise SystemExit(f"{output} has no summary.json: is it the output of a finished `docmatix run`?")
+        raise SystemExit(f"{output} has no {SUMMARY}: is it the output of a finished `docmatix run`?")
     with fs.open(path) as f:
         return json.load(f)

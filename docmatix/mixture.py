@@ -29,6 +29,7 @@ from datasets import Dataset, Features, concatenate_datasets, load_dataset
 from docmatix.features_diff import feature_differences
 from docmatix.hub_layout import output_shards
 from schemas.output import CAULDRON_FEATURES
+from schemas.output_layout import OutputLayout
 
 MANIFEST = "mixture.json"
 
@@ -69,8 +70,9 @@ def resolve_files(source: str) -> list[str]:
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if protocol == "hf":
         root = pin_hub_revision(fs, root)
-    if fs.exists(posixpath.join(root, "_done")):
-        files = [posixpath.join(root, name) for name, _ in output_shards(location)]
+    layout = OutputLayout(root)
+    if fs.exists(layout.done_dir):
+        files = [layout.path(name) for name, _ in output_shards(location)]
     else:
         folder = posixpath.join(root, config) if config else root
         if protocol == "hf" and not config:

@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# Folders of the output layout that hold no Cauldron rows (pdf/ and zero-shot-exp/: other configs of a
-# published copy; zero-shot-exp repeats rows of data/).
-NON_ROW_DIRS = {"meta", "rejects", "_done", "_tmp", "_cache", "_publish", "pdf", "zero-shot-exp"}
+from schemas.output_layout import MANIFEST, PARQUET, SUMMARY, holds_rows, meta_path, rejects_dir, rejects_path
+
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 IMAGE_PATHS = "images.list.element.path"  # the Parquet leaf of the image paths (always null in our output)
 SOURCE_NAMES = {"text_layer": "text layer", "pdfa_json": "PDFA JSON", "ocr": "OCR", "none": "no text"}
@@ -158,10 +157,10 @@ class OutputReader:
     @cached_property
     def shards(self) -> list[str]:
         """Cauldron shards, relative to the root: `*.parquet` on top, else anywhere outside meta/rejects."""
-        top = sorted(self.fs.glob(self._path("*.parquet")))
-        paths = top or sorted(p for p in self.fs.find(self.root) if p.endswith(".parquet"))
+        top = sorted(self.fs.glob(self._path(f"*{PARQUET}")))
+        paths = top or sorted(p for p in self.fs.find(self.root) if p.endswith(PARQUET))
         # None at all is possible: a run whose every document was rejected has only rejects/.
-        return [r for r in map(self._relative, paths) if r.split("/")[0] not in NON_ROW_DIRS]
+        return [r for r in map(self._relative, paths) if holds_rows(r)]
 
     def _read_json(self, name: str) -> dict | None:
         path = self._path(name)
@@ -172,12 +171,12 @@ class OutputReader:
 
     @cached_property
     def summary(self) -> dict | None:
-        return self._read_json("summary.json")
+        return self._read_json(SUMMARY)
 
     @cached_property
     def _manifest_rows(self) -> dict[str, int]:
         """Rows per file as the run recorded them: one small read instead of a footer per shard."""
-        manifest = self._read_json("manifest.json") or {}
+        manifest = self._read_json(MANIFEST) or {}
         return {name: info["rows"] for unit in manifest.get("units", {}).values()
                 for name, info in unit.get("files", {}).items()}
 
@@ -186,7 +185,7 @@ class OutputReader:
         return {s: known[s] if s in known else self.index(s).num_rows for s in self.shards}
 
     def meta_path(self, shard: str) -> str:
-        return f"meta/{shard}"
+        return meta_path(shard)
 
     @cached_property
     def has_meta(self) -> bool:
@@ -240,16 +239,16 @@ class OutputReader:
 
     # -- rejects -------------------------------------------------------------------------------
     def reject_files(self, kind: str) -> list[str]:
-        folder = self._path(f"rejects/{kind}")
+        folder = self._path(rejects_dir(kind))
         if not self.fs.exists(folder):  # a published dataset has none (and HfFileSystem.glob would raise)
             return []
-        return [self._relative(p) for p in sorted(self.fs.glob(f"{folder}/*.parquet"))]
+        return [self._relative(p) for p in sorted(self.fs.glob(f"{folder}/*{PARQUET}"))]
 
     def rejects(self, kind: str, unit_id: str | None = None) -> pa.Table | None:
         """A unit's rejects of one kind (documents, pairs, chunks), or all units' with unit_id None."""
         cache_key = (kind, unit_id or "*")
         if cache_key not in self._rejects:
-            names = [f"rejects/{kind}/{unit_id}.parquet"] if unit_id else self.reject_files(kind)
+            names = [rejects_path(kind, unit_id)] if unit_id else self.reject_files(kind)
             tables = [self._open(n).read() for n in names if self.fs.exists(self._path(n))]
             self._rejects[cache_key] = pa.concat_tables(tables) if tables else None
         return self._rejects[cache_key]

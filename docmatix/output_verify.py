@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from pipeline.s1_read import SHARD_KEY, discover_units, unit_keys
 from pipeline.s6_write import file_sha256
+from schemas.output_layout import MANIFEST, PARQUET, OutputLayout, lists_documents, meta_path
 
 
 @dataclass
@@ -44,17 +45,17 @@ def _input_keys(inputs: list[str], pdfs_per_unit: int) -> dict[str, list[str]]:
 def verify_output(output: str, check_inputs: bool = True) -> VerifyReport:
     report = VerifyReport()
     fs, root = fsspec.core.url_to_fs(output)
-    manifest_path = posixpath.join(root, "manifest.json")
-    if not fs.exists(manifest_path):
-        report.problems.append(f"no manifest.json in {output}")
+    layout = OutputLayout(root)
+    if not fs.exists(layout.manifest):
+        report.problems.append(f"no {MANIFEST} in {output}")
         return report
-    with fs.open(manifest_path) as f:
+    with fs.open(layout.manifest) as f:
         manifest = json.load(f)
     listed: set[str] = set()
     for unit_id, unit in sorted(manifest["units"].items()):
         for rel, info in sorted(unit["files"].items()):
             listed.add(rel)
-            path = posixpath.join(root, rel)
+            path = layout.path(rel)
             report.files_checked += 1
             if not fs.exists(path):
                 report.problems.append(f"{rel}: listed for unit {unit_id} but missing")
@@ -64,7 +65,7 @@ def verify_output(output: str, check_inputs: bool = True) -> VerifyReport:
             rows = pq.ParquetFile(fs.open(path, "rb")).metadata.num_rows
             if rows != info["rows"]:
                 report.problems.append(f"{rel}: {rows} rows, manifest says {info['rows']}")
-    for path in fs.glob(posixpath.join(root, "*.parquet")) + fs.glob(posixpath.join(root, "meta", "*.parquet")):
+    for path in fs.glob(layout.path(f"*{PARQUET}")) + fs.glob(layout.path(meta_path(f"*{PARQUET}"))):
         rel = posixpath.relpath(path, root)
         if rel not in listed:
             report.problems.append(f"{rel}: not in the manifest (left by an interrupted run?)")
@@ -74,8 +75,8 @@ def verify_output(output: str, check_inputs: bool = True) -> VerifyReport:
 
 
 def _check_documents(fs: fsspec.AbstractFileSystem, root: str, manifest: dict, report: VerifyReport) -> None:
-    summary_path = posixpath.join(root, "summary.json")
-    with fs.open(summary_path) as f:
+    layout = OutputLayout(root)
+    with fs.open(layout.summary) as f:
         config = json.load(f)["config"]
     expected = _input_keys(config["inputs"], config["pdfs_per_unit"])
     for unit_id, keys in sorted(expected.items()):
@@ -86,8 +87,8 @@ def _check_documents(fs: fsspec.AbstractFileSystem, root: str, manifest: dict, r
             continue
         seen: Counter[str] = Counter()
         for rel in unit["files"]:
-            if rel.startswith("meta/") or rel.startswith("rejects/documents/"):
-                seen.update(_keys(fs, posixpath.join(root, rel)))
+            if lists_documents(rel):
+                seen.update(_keys(fs, layout.path(rel)))
         seen.pop(SHARD_KEY, None)
         report.documents_found += sum(seen.values())
         for key, n in sorted(seen.items()):

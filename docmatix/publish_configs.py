@@ -28,9 +28,9 @@ from datasets import Features
 from docmatix.hub_layout import PlannedFile, uncompressed_bytes
 from pipeline.s1_read import discover_units, iter_unit_documents
 from schemas.output import CAULDRON_FEATURES, PDF_FEATURES, arrow_schema_of
+from schemas.output_layout import SUMMARY, OutputLayout, meta_path, publish_staging_path
 from schemas.records import SourceDocument
 
-STAGING = "_publish"
 ROW_GROUP_ROWS = 64  # as the run's shards: a reader fetches a few PDFs, not a whole file
 
 
@@ -68,7 +68,7 @@ def parse_zero_shot(text: str) -> tuple[int, int]:
 
 
 def _write(fs: fsspec.AbstractFileSystem, root: str, path_in_repo: str, table: pa.Table) -> PlannedFile:
-    path = posixpath.join(root, STAGING, path_in_repo)
+    path = OutputLayout(root).path(publish_staging_path(path_in_repo))
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
     with fs.open(path, "wb") as f:
         pq.write_table(table, f, row_group_size=ROW_GROUP_ROWS)
@@ -80,8 +80,8 @@ def _write(fs: fsspec.AbstractFileSystem, root: str, path_in_repo: str, table: p
 
 
 def _meta_path(shard_source: str) -> str:
-    directory, name = posixpath.split(shard_source)
-    return posixpath.join(directory, "meta", name)
+    """The meta sidecar of a shard given by its path on the output's filesystem (shards are on top)."""
+    return posixpath.join(posixpath.dirname(shard_source), meta_path(shard_source))
 
 
 def _unit_pdfs(unit, keys: set[str], max_pdf_bytes: int) -> dict[str, bytes]:
@@ -94,7 +94,7 @@ def build_pdf_config(output: str, shards: list[PlannedFile], summary: dict) -> E
     fs, root = fsspec.core.url_to_fs(output)
     config = summary.get("config") or {}
     if not config.get("inputs"):
-        raise SystemExit("summary.json names no inputs: the pdf config needs the run's inputs to re-read PDFs")
+        raise SystemExit(f"{SUMMARY} names no inputs: the pdf config needs the run's inputs to re-read PDFs")
     units = {u.unit_id: u for u in discover_units(config["inputs"], config.get("pdfs_per_unit", 256))}
     max_pdf_bytes = int(config.get("max_pdf_bytes", 64 * 1024 * 1024))
     rows_of: list[tuple[list[str], list[str]]] = []  # per shard: unit ids, keys

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from filters.presets import PRESETS
+from schemas.output_layout import rejects_dir
 
 if TYPE_CHECKING:
     from pipeline.config import RunConfig
@@ -65,7 +66,7 @@ NOT_REPRODUCED: tuple[tuple[str, str], ...] = (
     ("pages rendered by pdf2image (poppler)",
      "PyMuPDF renders at the same dpi, size cap and format; pixels differ slightly between renderers"),
     ("rows without any valid pair, or with a failed render, are dropped",
-     "the same in every profile (`no_pairs_kept`, render failures), and written to rejects/documents/"),
+     f"the same in every profile (`no_pairs_kept`, render failures), and written to {rejects_dir('documents')}/"),
 )
 
 

@@ -32,6 +32,7 @@ from pipeline.s1_read import count_documents, discover_units  # noqa: E402
 from pipeline.s6_write import read_done_markers, remove_partial_unit  # noqa: E402
 from pipeline.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
 from pipeline.unit_parts import write_parts  # noqa: E402
+from schemas.output_layout import MANIFEST, SUMMARY, output_url, rejects_dir  # noqa: E402
 from schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
 
 log = logging.getLogger("docmatix")
@@ -186,8 +187,8 @@ def run(config: RunConfig) -> dict:
         "config": config.to_json(),
     }
     summary, manifest = build_summary(config.output, [u.unit_id for u in units], extra)
-    write_json(config.output, "summary.json", summary)
-    write_json(config.output, "manifest.json", manifest)
+    write_json(config.output, SUMMARY, summary)
+    write_json(config.output, MANIFEST, manifest)
     return summary
 
 
@@ -212,7 +213,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if summary["documents_written"] == 0 and summary["documents_read"] > 0 and summary["documents_read"] == sum(
             summary["documents_rejected_by_reason"].get(r, 0) for r in INPUT_UNREADABLE):
         print(f"error: no input could be read ({summary['documents_rejected_by_reason']}); see "
-              f"{config.output}/rejects/documents/", file=sys.stderr)
+              f"{output_url(config.output, rejects_dir('documents'))}/", file=sys.stderr)
         return 1
     return 0
 

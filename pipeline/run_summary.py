@@ -9,13 +9,13 @@ so a resume with nothing left to do keeps the first run's figures.
 from __future__ import annotations
 
 import json
-import posixpath
 from dataclasses import asdict
 
 import fsspec
 
 from pipeline.s6_write import read_done_markers
 from schemas.output import INVOCATION_COUNTS, UnitCounts
+from schemas.output_layout import OutputLayout
 
 
 def build_summary(output: str, unit_ids: list[str], extra: dict) -> tuple[dict, dict]:
@@ -38,7 +38,7 @@ def build_summary(output: str, unit_ids: list[str], extra: dict) -> tuple[dict, 
 def run_timings(output: str, this_run: dict) -> dict:
     """`runs` (every invocation so far, this one last) and `wall_time_s` (the ones that processed units)."""
     fs, root = fsspec.core.url_to_fs(output)
-    path = posixpath.join(root, "summary.json")
+    path = OutputLayout(root).summary
     runs: list[dict] = []
     if fs.exists(path):
         with fs.open(path) as f:
@@ -52,8 +52,9 @@ def run_timings(output: str, this_run: dict) -> dict:
 
 
 def write_json(output: str, name: str, data: dict) -> None:
+    """`name` (SUMMARY or MANIFEST of schemas/output_layout.py) under the output, replaced atomically."""
     fs, root = fsspec.core.url_to_fs(output)
-    path = posixpath.join(root, name)
+    path = OutputLayout(root).path(name)
     with fs.open(path + ".tmp", "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
     fs.mv(path + ".tmp", path)

@@ -19,27 +19,22 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.language import LANGUAGE_REASON, rejected_language
-from pipeline.quality_output import count_quality, quality_meta
-from pipeline.token_accounting import count_tokens
+from pipeline.quality_output import quality_meta
+from pipeline.unit_counts import count_finished, count_rejected
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,
     REJECTED_DOCUMENT_SCHEMA,
     REJECTED_PAIR_SCHEMA,
     ROW_META_SCHEMA,
     UnitCounts,
-    bump,
     cauldron_arrow_schema,
 )
+from schemas.output_layout import OutputLayout, meta_path, rejects_path, shard_name
 from schemas.records import FinishedDocument, RejectedDocument
 
 ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one row without the whole shard
-DONE_DIR = "_done"
-TMP_DIR = "_tmp"
-
-
-def shard_name(unit_id: str, part: int) -> str:
-    return f"{unit_id}-{part:05d}.parquet"
+REJECT_SCHEMAS = {"documents": REJECTED_DOCUMENT_SCHEMA, "pairs": REJECTED_PAIR_SCHEMA,
+                  "chunks": REJECTED_CHUNK_SCHEMA}
 
 
 def file_sha256(fs: fsspec.AbstractFileSystem, path: str) -> str:
@@ -89,14 +84,17 @@ class _TableFile:
 
 
 class UnitWriter:
+    """Writes one unit's rows, meta and rejects, and keeps its counts (pipeline/unit_counts.py counts)."""
+
     def __init__(self, output: str, unit_id: str, rows_per_shard: int = 2000, bytes_per_shard: int | None = None):
         self.fs, self.root = fsspec.core.url_to_fs(output)
+        self.layout = OutputLayout(self.root)
         self.unit_id = unit_id
         self.rows_per_shard = rows_per_shard
         self.bytes_per_shard = bytes_per_shard
         self._shard_bytes = 0  # image bytes in the current shard (images are nearly all of a row)
         self.counts = UnitCounts()
-        self.tmp = posixpath.join(self.root, TMP_DIR, f"{unit_id}.{uuid.uuid4().hex[:8]}")
+        self.tmp = self.layout.unit_tmp(unit_id, uuid.uuid4().hex[:8])
         self.fs.makedirs(self.tmp, exist_ok=True)
         # Every file opened, rolled-over shards included, with its final path relative to the root:
         # all of them are moved into place at commit.
@@ -104,11 +102,8 @@ class UnitWriter:
         self._part = 0
         self._rows: _TableFile | None = None
         self._meta: _TableFile | None = None
-        self._rejects = {
-            name: self._open(f"rejects/{name}/{unit_id}.parquet", schema)
-            for name, schema in (("documents", REJECTED_DOCUMENT_SCHEMA), ("pairs", REJECTED_PAIR_SCHEMA),
-                                 ("chunks", REJECTED_CHUNK_SCHEMA))
-        }
+        self._rejects = {kind: self._open(rejects_path(kind, unit_id), schema)
+                         for kind, schema in REJECT_SCHEMAS.items()}
 
     def _open(self, relative: str, schema: pa.Schema) -> _TableFile:
         table = _TableFile(self.fs, posixpath.join(self.tmp, relative.replace("/", "__")), schema)
@@ -121,52 +116,25 @@ class UnitWriter:
                 table.close()
         name = shard_name(self.unit_id, self._part)
         self._rows = self._open(name, cauldron_arrow_schema())
-        self._meta = self._open(f"meta/{name}", ROW_META_SCHEMA)
+        self._meta = self._open(meta_path(name), ROW_META_SCHEMA)
         self._part += 1
 
     # -- what comes in -------------------------------------------------------------------------
     def add_rejected(self, rejected: RejectedDocument) -> None:
-        c = self.counts
-        c.documents_read += 1
-        c.documents_rejected += 1
-        bump(c.documents_rejected_by_reason, rejected.reason)
-        if rejected.reason == LANGUAGE_REASON:
-            bump(c.documents_by_language, rejected_language(rejected.error))
+        count_rejected(self.counts, rejected)
         self._rejects["documents"].add(asdict(rejected))
 
     def add_finished(self, done: FinishedDocument) -> None:
-        c = self.counts
-        doc = done.document
-        if doc is not None:
-            c.pages += len(doc.pages)
-            c.pages_ocr += sum(1 for p in doc.pages if p.source == "ocr")
-            c.pages_source_disagreement += sum(1 for p in doc.pages if p.sources_disagree)
-            c.pages_lost += len(doc.lost_pages)
-            c.documents_repaired += int(doc.repaired)
-            if doc.language is not None:
-                bump(c.documents_by_language, doc.language)
-        count_tokens(c, done)
-        count_quality(c, done)
+        count_finished(self.counts, done)
+        chunk_pages = {r.chunk.index: r.chunk.page_indices for r in done.chunks}  # where each pair came from
         for result in done.chunks:
-            c.chunks += 1
-            c.requests += result.requests
-            c.requests_cached += int(result.cached)
-            for pair in result.pairs:
-                c.pairs_generated += 1
-                bump(c.pairs_generated_by_template, pair.template)
             if result.error:
-                c.chunks_rejected += 1
-                bump(c.chunks_rejected_by_reason, result.error)
                 self._rejects["chunks"].add({
                     "key": done.key, "unit_id": done.unit_id, "template": result.chunk.template,
                     "chunk_index": result.chunk.index, "reason": result.error, "error": result.error_detail,
                     "completion": result.completion,
                 })
-        chunk_pages = {r.chunk.index: r.chunk.page_indices for r in done.chunks}  # where each pair came from
         for dropped in done.dropped:
-            c.pairs_dropped += 1
-            for reason in dropped.reasons:
-                bump(c.pairs_dropped_by_reason, reason)
             p = dropped.pair
             self._rejects["pairs"].add({
                 "key": done.key, "unit_id": done.unit_id, "template": p.template, "chunk_index": p.chunk_index,
@@ -174,13 +142,12 @@ class UnitWriter:
                 "pages": chunk_pages.get(p.chunk_index, []), "detail": dropped.detail,
             })
         if done.rejected is not None:
-            self.add_rejected(done.rejected)
-            return
-        c.documents_read += 1
-        c.documents_written += 1
-        c.pairs_kept += len(done.kept)
-        for pair in done.kept:
-            bump(c.pairs_kept_by_template, pair.template)
+            self._rejects["documents"].add(asdict(done.rejected))
+        else:
+            self._add_row(done, chunk_pages)
+
+    def _add_row(self, done: FinishedDocument, chunk_pages: dict[int, list[int]]) -> None:
+        doc = done.document
         row_bytes = sum(len(img) for img in doc.images)
         full = self._rows is not None and (
             self._rows.count >= self.rows_per_shard
@@ -211,7 +178,7 @@ class UnitWriter:
         files = {}
         for table, final in self._tables:
             if table.close():
-                dest = posixpath.join(self.root, final)
+                dest = self.layout.path(final)
                 self.fs.makedirs(posixpath.dirname(dest), exist_ok=True)
                 self.fs.mv(table.path, dest)
                 files[final] = {"sha256": file_sha256(self.fs, dest), "rows": table.count}
@@ -220,7 +187,7 @@ class UnitWriter:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.tmp, recursive=True)
         marker = {"unit_id": self.unit_id, "counts": asdict(self.counts), "files": files}
-        marker_path = posixpath.join(self.root, DONE_DIR, f"{self.unit_id}.json")
+        marker_path = self.layout.done_marker(self.unit_id)
         self.fs.makedirs(posixpath.dirname(marker_path), exist_ok=True)
         tmp_marker = marker_path + ".tmp"
         with self.fs.open(tmp_marker, "w") as f:
@@ -235,11 +202,11 @@ class UnitWriter:
 
 def read_done_markers(output: str) -> dict[str, dict]:
     fs, root = fsspec.core.url_to_fs(output)
-    done_dir = posixpath.join(root, DONE_DIR)
-    if not fs.exists(done_dir):
+    layout = OutputLayout(root)
+    if not fs.exists(layout.done_dir):
         return {}
     markers = {}
-    for path in sorted(fs.glob(posixpath.join(done_dir, "*.json"))):
+    for path in sorted(fs.glob(layout.done_marker_glob)):
         with fs.open(path) as f:
             marker = json.load(f)
         markers[marker["unit_id"]] = marker
@@ -249,5 +216,5 @@ def read_done_markers(output: str) -> dict[str, dict]:
 def remove_partial_unit(output: str, unit_id: str) -> None:
     """Delete whatever an interrupted attempt at a unit left (its temporary folders)."""
     fs, root = fsspec.core.url_to_fs(output)
-    for path in fs.glob(posixpath.join(root, TMP_DIR, f"{unit_id}.*")):
+    for path in fs.glob(OutputLayout(root).unit_tmp_glob(unit_id)):
         fs.rm(path, recursive=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pipeline.language import parse_languages
 from pipeline.repetition import LoopSettings
 from pipeline.settings_cli import setting
+from schemas.output_layout import LOCAL_REQUEST_INDEX
 
 if TYPE_CHECKING:
     from pipeline.s2_extract import ExtractSettings
@@ -124,7 +125,7 @@ class LLMSettings:
     embedded_prompt_cache: bool = setting(
         True, "reproducible greedy answers (with --embedded-parallel 1), at some speed cost")
     embedded_ctx: int = setting(8192, "embedded llama.cpp server: context tokens per request slot")
-    use_request_cache: bool = setting(True, "neither read nor fill the request cache (_cache/requests.sqlite): "
+    use_request_cache: bool = setting(True, f"neither read nor fill the request cache ({LOCAL_REQUEST_INDEX}): "
                                             "every request is sent",
                                       flag="--no-request-cache")
     # In-cluster generation (pipeline/llm_ray_vllm.py): ray.data.llm with vLLM engines on the cluster's GPUs

@@ -6,7 +6,12 @@
     _done/<unit>.json                a unit's done marker: counts and file hashes, written last
     _tmp/<unit>.<attempt>/           a unit in the making (parts from the workers, files before the move)
     _cache/requests/                 answered LLM requests, shared by every node and every rerun
+    _cache/requests.sqlite           the request index of a run on a local filesystem
+    _publish/<config>/               staged files of the extra published configs (pdf, zero-shot-exp)
     summary.json, manifest.json      the run's totals; the content manifest
+
+Paths are relative to the output root unless an `OutputLayout` makes them absolute. No other module
+spells these names (tests/test_output_layout.py fails on a layout literal anywhere else).
 """
 
 from __future__ import annotations
@@ -27,8 +32,22 @@ MANIFEST = "manifest.json"
 NON_ROW_DIRS = frozenset({META_DIR, REJECTS_DIR, DONE_DIR, TMP_DIR, CACHE_DIR, PUBLISH_DIR, "pdf", "zero-shot-exp"})
 
 
+PARQUET = ".parquet"
+DONE_MARKER = ".json"
+
+
 def shard_name(unit_id: str, part: int) -> str:
-    return f"{unit_id}-{part:05d}.parquet"
+    return f"{unit_id}-{part:05d}{PARQUET}"
+
+
+def is_shard(relative: str) -> bool:
+    """A Cauldron shard of a run: a Parquet file at the top of the output (meta/ and rejects/ are below)."""
+    return "/" not in relative and relative.endswith(PARQUET)
+
+
+def holds_rows(relative: str) -> bool:
+    """Whether a Parquet file found anywhere under an output (or a published copy) can hold Cauldron rows."""
+    return relative.split("/")[0] not in NON_ROW_DIRS
 
 
 def meta_path(shard: str) -> str:
@@ -36,14 +55,27 @@ def meta_path(shard: str) -> str:
     return posixpath.join(META_DIR, posixpath.basename(shard))
 
 
-def rejects_path(kind: str, unit_id: str) -> str:
+def rejects_dir(kind: str) -> str:
+    """The folder of one kind of rejects (documents, pairs, chunks); an unknown kind is an error, not a
+    path nobody writes."""
     if kind not in REJECT_KINDS:
         raise ValueError(f"unknown rejects kind {kind!r}")
-    return posixpath.join(REJECTS_DIR, kind, f"{unit_id}.parquet")
+    return posixpath.join(REJECTS_DIR, kind)
+
+
+def rejects_path(kind: str, unit_id: str) -> str:
+    return posixpath.join(rejects_dir(kind), f"{unit_id}{PARQUET}")
+
+
+def lists_documents(relative: str) -> bool:
+    """A file with one row per input document, keyed by `key`: a meta sidecar or a unit's rejected
+    documents (together they hold every document of a unit exactly once)."""
+    return posixpath.dirname(relative) in (META_DIR, rejects_dir("documents"))
 
 
 REQUEST_SEGMENTS = posixpath.join(CACHE_DIR, "requests")
-LOCAL_REQUEST_INDEX = posixpath.join(CACHE_DIR, "requests.sqlite")
+REQUEST_INDEX_FILE = "requests.sqlite"
+LOCAL_REQUEST_INDEX = posixpath.join(CACHE_DIR, REQUEST_INDEX_FILE)
 
 
 def output_url(output: str, relative: str) -> str:
@@ -52,7 +84,12 @@ def output_url(output: str, relative: str) -> str:
 
 
 def done_marker_path(unit_id: str) -> str:
-    return posixpath.join(DONE_DIR, f"{unit_id}.json")
+    return posixpath.join(DONE_DIR, f"{unit_id}{DONE_MARKER}")
+
+
+def publish_staging_path(path_in_repo: str) -> str:
+    """Where a generated file of a published config waits before it is sent."""
+    return posixpath.join(PUBLISH_DIR, path_in_repo)
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,10 @@ class OutputLayout:
 
     def done_marker(self, unit_id: str) -> str:
         return self.path(done_marker_path(unit_id))
+
+    @property
+    def done_marker_glob(self) -> str:
+        return self.done_marker("*")
 
     def unit_tmp(self, unit_id: str, attempt: str) -> str:
         """A unit's temporary folder for one attempt; `unit_tmp_glob` finds every attempt's."""
