@@ -157,8 +157,9 @@ def attach_evidence(done: FinishedDocument) -> FinishedDocument:
         if match is None:
             evidence.append(None)
             continue
-        if match.page not in sizes:
-            sizes[match.page] = image_size(doc.images[match.page])
+        if match.page not in sizes:  # the generation stage has the sizes, not the images
+            sizes[match.page] = (doc.image_sizes[match.page] if match.page < len(doc.image_sizes)
+                                 else image_size(doc.images[match.page]))
         evidence.append(evidence_of(match, doc.pages[match.page].words, sizes[match.page]))
     done.evidence = evidence
     return done

@@ -24,23 +24,23 @@ def count_judge_scores(counter: dict[str, int], verdict: JudgeVerdict) -> None:
     bump(counter, f"min={verdict.score}")
 
 
-def count_quality(c: UnitCounts, done: FinishedDocument) -> None:
+def count_quality(counts: UnitCounts, done: FinishedDocument) -> None:
     usage = done.judge_usage
-    c.judge_requests += usage.requests
-    c.judge_requests_cached += usage.cached
-    c.judge_tokens_prompt += usage.prompt_tokens
-    c.judge_tokens_completion += usage.completion_tokens
+    counts.judge_requests += usage.requests
+    counts.judge_requests_cached += usage.cached
+    counts.judge_tokens_prompt += usage.prompt_tokens
+    counts.judge_tokens_completion += usage.completion_tokens
     if done.rejected is not None:
         return  # only the pairs of written rows: what the dataset holds
     for pair, evidence in zip(done.kept, done.evidence, strict=False):
         if evidence is not None:
-            c.pairs_with_evidence += 1
-            bump(c.pairs_with_evidence_by_template, pair.template)
+            counts.pairs_with_evidence += 1
+            bump(counts.pairs_with_evidence_by_template, pair.template)
     for verdict in done.judge:
         if verdict is None:
             continue
         if verdict.score is None:
-            c.pairs_judge_unusable += 1
+            counts.pairs_judge_unusable += 1
         else:
-            c.pairs_judged += 1
-            count_judge_scores(c.judge_scores, verdict)
+            counts.pairs_judged += 1
+            count_judge_scores(counts.judge_scores, verdict)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from pipeline.answer_evidence import image_size
 from pipeline.extract_limits import (
     OUT_OF_MEMORY,
     ExtractLimits,
@@ -148,5 +149,6 @@ def extract_document(doc: SourceDocument, settings: ExtractSettings) -> Extracte
     return ExtractedDocument(
         key=doc.key, unit_id=doc.unit_id, origin=doc.origin, source_label=doc.source_label,
         pages=pages, images=images, image_format=settings.render.image_format,
+        image_sizes=[image_size(img) for img in images],
         lost_pages=sorted(lost), lost_page_errors=[lost[i] for i in sorted(lost)], repaired=repaired,
     )

@@ -101,7 +101,7 @@ class LLMSettings:
     send_seed: bool = setting(True, "do not send --seed as the sampling seed (the reference sends none)")
     # LLM judge (pipeline/judge.py): rates kept pairs 1-5; same endpoints and model unless given
     judge: bool = setting(False, "rate each kept pair 1-5 (answerable, correct, needs the page) with an LLM judge "
-                                 "in JSON mode; scores go to meta/ (pair_judge)")
+                                 "in JSON mode; scores go to the pair_judge metadata column")
     judge_endpoints: list[str] = setting(
         help="OpenAI-compatible base URL for the judge (repeatable; default: the generation endpoints)",
         default_factory=list, flag="--judge-endpoint", action="append", metavar="URL")

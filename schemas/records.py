@@ -67,6 +67,9 @@ class ExtractedDocument:
     pages: list[PageText]
     images: list[bytes]  # encoded page images, in page order
     image_format: str = "png"
+    # (width, height) of each page image: what stages that travel without the images (generation, which
+    # places answer evidence in image pixels) know of them
+    image_sizes: list[tuple[int, int]] = field(default_factory=list)
     lost_pages: list[int] = field(default_factory=list)  # pages that could not be read (0-based, in the PDF)
     lost_page_errors: list[str] = field(default_factory=list)  # why, one per lost page
     repaired: bool = False  # MuPDF opened it only after a qpdf repair pass

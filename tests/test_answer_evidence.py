@@ -11,6 +11,7 @@ from docmatix.pdfa_shards import pdfa_json_for, write_shard
 from filters.presets import build_filters
 from pipeline.answer_evidence import attach_evidence, is_extractive, line_boxes, locate_answer
 from pipeline.page_render import RenderSettings, page_zoom
+from pipeline.record_rows import from_row, to_row
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s5_filter import filter_document
@@ -79,7 +80,10 @@ def test_generated_pdf_evidence_at_the_written_place_and_into_meta(tmp_path):
     zoom = page_zoom(pymupdf.open(stream=known_pdf())[0], settings.render)
     answers = ["The total is 1,234.56 EUR.", "Margaret Oduya signed it.", "Acme Widgets Incorporated",
                "Revenue grew because the company opened shops and hired staff in several new towns of the north."]
-    done = attach_evidence(filter_document(one_chunk(doc, answers), build_filters(["empty", "no_evidence"])))
+    # As the generation stage sees it: the record without its images (they travel in their own column).
+    textual = from_row(to_row("unit-0", 0, doc), with_images=False)
+    assert textual.images == [] and textual.image_sizes == doc.image_sizes
+    done = attach_evidence(filter_document(one_chunk(textual, answers), build_filters(["empty", "no_evidence"])))
     # The invented short answer is dropped by no_evidence; the long explanation is not extractive: kept.
     assert [d.pair.answer for d in done.dropped] == ["Acme Widgets Incorporated"]
     assert done.dropped[0].reasons == ["no_evidence"]

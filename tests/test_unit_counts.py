@@ -17,7 +17,7 @@ from schemas.reject_reasons import ENCRYPTED, NO_PAIRS_KEPT
 from tests.test_filters_accounting import chunk_result, document, invoice_document
 
 REPO = Path(__file__).resolve().parent.parent
-COUNTING_MODULES = ("pipeline/unit_counts.py", "pipeline/token_accounting.py")
+COUNTING_MODULES = ("pipeline/unit_counts.py", "pipeline/token_accounting.py", "pipeline/quality_output.py")
 
 
 def counted_fields(path: Path) -> set[str]:
