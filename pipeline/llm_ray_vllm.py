@@ -5,7 +5,7 @@ counts) and documents through `filter_document`; only "send these prompts" diffe
 
 Stream shape (no step depends on row order):
 
-    extracted rows -> flat_map(prompt_rows): each record leaves on one "record row" (a document carries
+    extracted rows -> prompt_rows (typed by prompt_schema): each record leaves on one "record row" (a document carries
         how many chunks it has); each chunk of a document adds one "prompt row" with its messages
     -> vLLM engine processor (chat template, tokenize, generate, detokenize), `replicas` engines.
        Record rows carry ray.data.llm's error column set to NOT_A_PROMPT: every stage passes rows with
@@ -176,11 +176,32 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
                    messages=messages, cache_key=key)
 
 
+def prompt_schema(config: RunConfig) -> pa.Schema:
+    """The rows prompt_rows makes, typed once for the run: every document is its own block, so each
+    block's types must not be inferred from its one row (a record row's empty `messages` against a prompt
+    row's list of structs would not concatenate)."""
+    sample = pa.Table.from_pylist([{"messages": [{"role": "user", "content": ""}],
+                                    "sampling_params": sampling_params(config)}])
+    return pa.schema([
+        ("unit_id", pa.string()), ("seq", pa.int64()), ("record", pa.binary()), ("images", pa.list_(pa.binary())),
+        ("chunk", pa.binary()), ("n_chunks", pa.int64()), ("result", pa.binary()), ("cache_key", pa.string()),
+        ("messages", sample.schema.field("messages").type),
+        ("sampling_params", sample.schema.field("sampling_params").type), (ERROR_COLUMN, pa.string()),
+    ])
+
+
+def prompt_batches(batch: pa.Table, config: RunConfig, templates: list[PromptTemplate]) -> Iterator[pa.Table]:
+    """map_batches: `prompt_rows` of each input row, as one table of `prompt_schema` per input row."""
+    schema = prompt_schema(config)
+    for row in batch.to_pylist():
+        yield pa.Table.from_pylist(list(prompt_rows(row, config, templates)), schema=schema)
+
+
 def postprocess(row: dict[str, Any]) -> dict[str, Any]:
     """ray.data.llm's postprocess (successful prompt rows only; error rows skip it): the answer and
     vLLM's token counts for the request."""
-    return {**{k: row[k] for k in ("unit_id", "seq", "record", "images", "chunk", "n_chunks", "result",
-                                   "cache_key")},
+    # no `images`: prompt rows carry none (an all-empty list would be typed list<null> in its block)
+    return {**{k: row[k] for k in ("unit_id", "seq", "record", "chunk", "n_chunks", "result", "cache_key")},
             "generated_text": row.get("generated_text") or "", ERROR_COLUMN: "",
             "num_input_tokens": int(row.get("num_input_tokens") or 0),
             "num_generated_tokens": int(row.get("num_generated_tokens") or 0)}
@@ -315,7 +336,8 @@ def apply(ds, config: RunConfig):
     from ray.data import ActorPoolStrategy
 
     templates = load_templates(config.prompts_dir)
-    ds = ds.flat_map(prompt_rows, fn_kwargs={"config": config, "templates": templates}, num_cpus=LIGHT_TASK_CPUS)
+    ds = ds.map_batches(prompt_batches, fn_kwargs={"config": config, "templates": templates}, batch_size=1,
+                        batch_format="pyarrow", num_cpus=LIGHT_TASK_CPUS)
     ds = build(config)(ds)
     ds = ds.map_batches(chunk_outcomes, fn_kwargs={"config": config}, batch_size=16, batch_format="pyarrow",
                         num_cpus=LIGHT_TASK_CPUS)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pipeline.language import parse_languages
 from pipeline.repetition import LoopSettings
 from pipeline.settings_cli import setting
-from schemas.output_layout import LOCAL_REQUEST_INDEX
+from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS
 
 if TYPE_CHECKING:
     from pipeline.s2_extract import ExtractSettings
@@ -125,8 +125,9 @@ class LLMSettings:
     embedded_prompt_cache: bool = setting(
         True, "reproducible greedy answers (with --embedded-parallel 1), at some speed cost")
     embedded_ctx: int = setting(8192, "embedded llama.cpp server: context tokens per request slot")
-    use_request_cache: bool = setting(True, f"neither read nor fill the request cache ({LOCAL_REQUEST_INDEX}): "
-                                            "every request is sent",
+    use_request_cache: bool = setting(True, f"neither read nor fill the request cache (this node's index, "
+                                            f"{LOCAL_REQUEST_INDEX} for a local output, and the answers shared in "
+                                            f"{REQUEST_SEGMENTS}/): every request is sent",
                                       flag="--no-request-cache")
     # In-cluster generation (pipeline/llm_ray_vllm.py): ray.data.llm with vLLM engines on the cluster's GPUs
     llm_mode: str = setting("endpoint", "endpoint: HTTP endpoints (or the embedded server); ray-vllm: vLLM "
