@@ -53,6 +53,7 @@ from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocu
 
 ERROR_COLUMN = "__inference_error__"  # set by ray.data.llm on rows whose generation failed
 NOT_A_PROMPT = "docmatix: not a prompt"  # ERROR_COLUMN of record rows: every processor stage skips them
+SKIPPED_MESSAGES = [{"role": "user", "content": ""}]  # the messages column of a row that skips the engine
 # vLLM's CPU backend, as scripts/test_vllm.sh serves it: KV cache size in GiB, and no pinning of its
 # OpenMP threads to cores (other processes share them).
 CPU_ENGINE_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "nobind"}
@@ -157,9 +158,12 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
             encoded = to_row(unit_id, seq, planned)["record"]
             images = []
     # The record row carries the images on (it never reaches the engine); prompt rows carry only text.
-    yield _row(unit_id, seq, record=encoded, images=images, n_chunks=len(chunks), **{ERROR_COLUMN: NOT_A_PROMPT})
     by_name = {t.name: t for t in templates}
     params = sampling_params(config)
+    # Rows that skip the engine still fill `messages` and `sampling_params` (never used): no null struct,
+    # whose type a one-row block could not tell.
+    skip = {"messages": SKIPPED_MESSAGES, "sampling_params": params, ERROR_COLUMN: NOT_A_PROMPT}
+    yield _row(unit_id, seq, record=encoded, images=images, n_chunks=len(chunks), **skip)
     cached = request_cache(config) if chunks else None
     if cached is not None:
         cached.import_unit(unit_id)  # answers paid for by earlier runs or other nodes
@@ -169,8 +173,7 @@ def prompt_rows(row: dict[str, Any], config: RunConfig, templates: list[PromptTe
         hit = cached.get_with_usage(key) if cached is not None else None
         if hit is not None:  # answered before: the result rides past the engine
             result = cached_result(chunk, hit, config.answer_format, config.loop_settings())
-            yield _row(unit_id, seq, n_chunks=len(chunks), result=pickle.dumps(result),
-                       **{ERROR_COLUMN: NOT_A_PROMPT})
+            yield _row(unit_id, seq, n_chunks=len(chunks), result=pickle.dumps(result), **skip)
             continue
         yield _row(unit_id, seq, chunk=pickle.dumps(chunk), n_chunks=len(chunks), sampling_params=params,
                    messages=messages, cache_key=key)
@@ -180,7 +183,7 @@ def prompt_schema(config: RunConfig) -> pa.Schema:
     """The rows prompt_rows makes, typed once for the run: every document is its own block, so each
     block's types must not be inferred from its one row (a record row's empty `messages` against a prompt
     row's list of structs would not concatenate)."""
-    sample = pa.Table.from_pylist([{"messages": [{"role": "user", "content": ""}],
+    sample = pa.Table.from_pylist([{"messages": SKIPPED_MESSAGES,
                                     "sampling_params": sampling_params(config)}])
     return pa.schema([
         ("unit_id", pa.string()), ("seq", pa.int64()), ("record", pa.binary()), ("images", pa.list_(pa.binary())),
