@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_extract.py [--repeat 3] [--rounds 3] [--workers 1 2]
 
 The plain loop opens each PDF and, per page, takes `get_text("text")`, renders at the same dpi and
-size cap, and encodes PNG: what the stage must do at the least. The stage is `pipeline.extract_isolation
+size cap, and encodes PNG: what the stage must do at the least. The stage is `pipeline.extract.isolation
 .extract` as the pipeline calls it: a worker process per extracting process with a deadline, limits,
 per-page routing and PageText records. Each worker process gets its share of the documents; both
 sides are timed from a barrier after warm-up, in alternating rounds in the same run, best round kept
@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from docmatix.paths import sample_corpus_dir  # noqa: E402
+from docmatix.sample.corpus import sample_corpus_dir  # noqa: E402
 from pipeline.s2_extract import ExtractSettings  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def plain_loop(pdfs: list[bytes], settings: ExtractSettings) -> int:
 
 
 def stage(pdfs: list[bytes], settings: ExtractSettings) -> int:
-    from pipeline.extract_isolation import extract
+    from pipeline.extract.isolation import extract
     from schemas.records import ExtractedDocument, SourceDocument
 
     pages = 0

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docmatix.paths import sample_corpus_pdfs  # noqa: E402
+from docmatix.sample.corpus import sample_corpus_pdfs  # noqa: E402
 from tests.fake_llm_server import FakeServer  # noqa: E402
 
 

@@ -27,8 +27,8 @@ import pymupdf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docmatix.output_reader import OutputReader  # noqa: E402
-from docmatix.paths import sample_corpus_pdfs  # noqa: E402
+from docmatix.output.reader import OutputReader  # noqa: E402
+from docmatix.sample.corpus import sample_corpus_pdfs  # noqa: E402
 from pipeline.run_summary import build_summary, write_json  # noqa: E402
 from pipeline.s6_write import UnitWriter  # noqa: E402
 from schemas.records import (  # noqa: E402
@@ -59,7 +59,7 @@ def render_pages(limit: int = 64, dpi: int = 150) -> list[bytes]:
         except Exception:
             continue
     if not pages:
-        sys.exit("no corpus PDFs found (see docmatix/paths.py)")
+        sys.exit("no corpus PDFs found (see docmatix/sample/corpus.py)")
     return pages
 
 
@@ -124,7 +124,7 @@ def cpu_seconds() -> float:
 def first_sample_in_process(out: Path) -> str:
     from rich.console import Console
 
-    from docmatix.cmd_inspect import render_sample
+    from docmatix.commands.inspect import render_sample
 
     reader = OutputReader(str(out))
     sample = reader.load(reader.sample_refs(1, seed=0), rejects=True)[0]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.llm_client import ClientSettings, LLMClient  # noqa: E402
+from pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
 from tests.fake_llm_server import FakeServer  # noqa: E402
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from filters.presets import PRESETS, build_filters  # noqa: E402
-from pipeline.llm_client import ClientSettings, LLMClient  # noqa: E402
-from pipeline.prompt_templates import load_templates  # noqa: E402
-from pipeline.repetition import LoopSettings  # noqa: E402
+from pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
+from pipeline.generate.prompt_templates import load_templates  # noqa: E402
+from pipeline.generate.repetition import LoopSettings  # noqa: E402
 from pipeline.s4_generate import generate_documents  # noqa: E402
 from pipeline.s5_filter import filter_document  # noqa: E402
 from schemas.records import Chunk, ExtractedDocument, PageText  # noqa: E402

@@ -27,8 +27,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docmatix.paths import sample_corpus_pdfs  # noqa: E402
-from docmatix.pdfa_shards import write_shard  # noqa: E402
+from docmatix.sample.corpus import sample_corpus_pdfs  # noqa: E402
+from docmatix.sample.pdfa_shards import write_shard  # noqa: E402
 from tests.fake_llm_server import FakeServer  # noqa: E402
 
 DOCS_PER_SHARD = 50

@@ -7,17 +7,17 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
-    "docmatix.cmd_run",
-    "docmatix.cmd_make_sample",
-    "docmatix.cmd_publish",
-    "docmatix.cmd_mix",
-    "docmatix.cmd_filter_check",
-    "docmatix.cmd_verify",
-    "docmatix.cmd_estimate",
-    "docmatix.cmd_inspect",
-    "docmatix.cmd_stats",
-    "docmatix.cmd_compare",
-    "docmatix.cmd_gallery",
+    "docmatix.commands.run",
+    "docmatix.commands.make_sample",
+    "docmatix.commands.publish",
+    "docmatix.commands.mix",
+    "docmatix.commands.filter_check",
+    "docmatix.commands.verify",
+    "docmatix.commands.estimate",
+    "docmatix.commands.inspect",
+    "docmatix.commands.stats",
+    "docmatix.commands.compare",
+    "docmatix.commands.gallery",
 ]
 
 
@@ -30,8 +30,8 @@ def build_parser(modules: list[str] = COMMAND_MODULES) -> argparse.ArgumentParse
 
 
 def command_module(argv: list[str]) -> str | None:
-    """The module of the command named first (`filter-check` -> docmatix.cmd_filter_check), if any."""
-    name = f"docmatix.cmd_{argv[0].replace('-', '_')}" if argv else None
+    """The module of the command named first (`filter-check` -> docmatix.commands.filter_check), if any."""
+    name = f"docmatix.commands.{argv[0].replace('-', '_')}" if argv else None
     return name if name in COMMAND_MODULES else None
 
 

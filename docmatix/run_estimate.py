@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 
 from pipeline.config import RunConfig
-from pipeline.prompt_templates import load_templates
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.token_count import approximate_tokens
 from pipeline.s1_read import count_documents, discover_units, iter_unit_documents
 from pipeline.s2_extract import extract_document
 from pipeline.s3_chunk import chunk_document
-from pipeline.token_count import approximate_tokens
 from schemas.records import ExtractedDocument
 
 

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
-from filters.text import normalise_question, numbers, strip_leading_marker, words
+from filters.text import normalise_question, numbers, words
 from schemas.records import PageWords
-
-__all__ = ["PairContext", "PairFilter", "strip_leading_marker"]
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Drop extractive pairs whose answer cannot be found on the chunk's pages (`no_evidence`); off by default.
 
-An extractive answer (a short one: a name, number, date or phrase, pipeline/answer_evidence.py) that no
+An extractive answer (a short one: a name, number, date or phrase, pipeline/generate/answer_evidence.py) that no
 page span matches is not where the page is: the model misread or invented it. Longer answers explain
 or infer, so they are kept whatever the match. It abstains when the pages' words are not known
 (`docmatix filter-check`, records without word boxes).
@@ -9,7 +9,7 @@ or infer, so they are kept whatever the match. It abstains when the pages' words
 from __future__ import annotations
 
 from filters.base import PairContext
-from pipeline.answer_evidence import is_extractive, locate_answer
+from pipeline.generate.answer_evidence import is_extractive, locate_answer
 
 NO_EVIDENCE = "no_evidence"
 

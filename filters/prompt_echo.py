@@ -20,8 +20,8 @@ import regex
 
 from filters.base import PairContext
 from filters.text import content_words, normalise_question, numbers, strip_leading_marker
-from pipeline.prompt_templates import load_templates
-from pipeline.qa_parse import parse_qa_text
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.qa_parse import parse_qa_text
 
 # Shorter runs ("the total is") are ordinary phrases, not copies.
 MIN_ECHO_WORDS = 4

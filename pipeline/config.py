@@ -17,8 +17,8 @@ from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from filters.settings import FilterSettings
+from pipeline.generate.repetition import LoopSettings
 from pipeline.profiles import PROFILES, apply_profile
-from pipeline.repetition import LoopSettings
 from pipeline.settings import (
     ChunkSettings,
     ExecutionSettings,

@@ -23,21 +23,21 @@ if str(REPO_ROOT) not in sys.path:  # `python pipeline/run.py` puts pipeline/ fi
 
 from pipeline.cluster_paths import NonPortablePath, check_portable_paths, running_as_ray_job  # noqa: E402
 from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
-from pipeline.llm_embedded import EmbeddedServer  # noqa: E402
-from pipeline.prompt_templates import load_templates  # noqa: E402
-from pipeline.record_rows import rows_to_table, to_row  # noqa: E402
+from pipeline.generate.llm_embedded import EmbeddedServer  # noqa: E402
+from pipeline.generate.prompt_templates import load_templates  # noqa: E402
+from pipeline.on_ray.rows import rows_to_table, to_row  # noqa: E402
+from pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
+from pipeline.on_ray.unit_parts import write_parts  # noqa: E402
 from pipeline.run_progress import RequestProgress  # noqa: E402
 from pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
 from pipeline.s1_read import count_documents, discover_units  # noqa: E402
 from pipeline.s6_write import read_done_markers, remove_partial_unit  # noqa: E402
-from pipeline.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
-from pipeline.unit_parts import write_parts  # noqa: E402
 from schemas.output_layout import MANIFEST, SUMMARY, output_url, rejects_dir  # noqa: E402
 from schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
 
 log = logging.getLogger("docmatix")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
-logging.getLogger("pikepdf").setLevel(logging.WARNING)  # an INFO line when imported (pipeline/pdf_open.py)
+logging.getLogger("pikepdf").setLevel(logging.WARNING)  # an INFO line when imported (pipeline/extract/pdf_open.py)
 
 
 def _init_ray(config: RunConfig) -> None:
@@ -75,7 +75,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
-    from pipeline.ray_stages import (
+    from pipeline.on_ray.stages import (
         ExtractPages,
         GenerateAndFilter,
         cache_path,
@@ -117,10 +117,10 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
                         batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
     ds = ds.map_batches(ExtractPages, fn_constructor_args=(config.extract.stage_settings(), tuple(config.languages)),
                         batch_size=1, batch_format="pyarrow", compute=extract_pool(config.extract_concurrency))
-    if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/llm_ray_vllm.py)
-        from pipeline import llm_ray_vllm
+    if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/on_ray/vllm_engines.py)
+        from pipeline.on_ray import vllm_engines
 
-        ds = llm_ray_vllm.apply(ds, config)
+        ds = vllm_engines.apply(ds, config)
     else:
         # A fixed pool sharing the endpoints' slots (one actor on one machine); many batches at once per
         # actor keep its share of the slots busy while the next batch is chunked.

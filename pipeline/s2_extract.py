@@ -1,7 +1,7 @@
 """Stage 2: per document, each page's text (text layer, PDFA JSON, or OCR) and its rendered image.
 
 Never raises on a bad PDF: every problem becomes a RejectedDocument with a named reason. This runs
-in-process with no deadline; `extract_isolation` runs it in a worker process with a timeout and a
+in-process with no deadline; `pipeline.extract.isolation` runs it in a worker process with a timeout and a
 memory cap, which is what the pipeline uses.
 """
 
@@ -11,19 +11,17 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from pipeline.answer_evidence import image_size
-from pipeline.extract_limits import (
-    OUT_OF_MEMORY,
+from pipeline.extract.limits import (
     ExtractLimits,
     LimitExceeded,
     check_page_area,
     check_page_count,
     check_page_images,
 )
-from pipeline.page_ocr import ocr_image
-from pipeline.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
-from pipeline.page_route import ocr_is_better, ocr_reason, page_layout
-from pipeline.page_text import (
+from pipeline.extract.ocr_decision import ocr_is_better, ocr_reason, page_layout
+from pipeline.extract.page_ocr import ocr_image
+from pipeline.extract.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
+from pipeline.extract.page_text import (
     TEXTPAGE_FLAGS,
     pdfa_json_text,
     sources_disagree,
@@ -31,10 +29,12 @@ from pipeline.page_text import (
     unusable_reason,
     visible_chars,
 )
-from pipeline.page_words import pdfa_json_words, text_layer_words
-from pipeline.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
+from pipeline.extract.page_words import pdfa_json_words, text_layer_words
+from pipeline.extract.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
+from pipeline.generate.answer_evidence import image_size
 from schemas import reject_reasons as reasons
 from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
+from schemas.reject_reasons import OUT_OF_MEMORY
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF warnings go to our rejects, not to stderr
 

@@ -6,9 +6,9 @@ Reference rules: at most `max_pages` pages and `max_tokens` tokens per chunk, co
 
 from __future__ import annotations
 
-from pipeline.prompt_templates import PromptTemplate, choose_template
+from pipeline.generate.prompt_templates import PromptTemplate, choose_template
+from pipeline.generate.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
 from pipeline.settings import ChunkSettings
-from pipeline.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
 from schemas.records import Chunk, ExtractedDocument, RejectedDocument
 from schemas.reject_reasons import PAGE_TOO_LONG
 

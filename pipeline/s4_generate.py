@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 
-from pipeline.llm_client import ChatFailure, LLMClient
-from pipeline.prompt_templates import PromptTemplate
-from pipeline.qa_parse import parse_completion, response_format
-from pipeline.repetition import LoopDetector, LoopSettings, find_loop
+from pipeline.generate.llm_client import ChatFailure, LLMClient
+from pipeline.generate.prompt_templates import PromptTemplate
+from pipeline.generate.qa_parse import parse_completion, response_format
+from pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
 from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
 
 

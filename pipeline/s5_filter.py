@@ -7,14 +7,10 @@ from __future__ import annotations
 
 from filters.base import PairContext, PairFilter
 from filters.decontamination import CONTAMINATED, BenchmarkIndex
-from filters.options import filters_from
 from filters.presets import apply_filters
-from pipeline.answer_evidence import chunk_page_words
+from pipeline.generate.answer_evidence import chunk_page_words
 from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
 from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
-
-# filters_from(config): the run's filter list
-__all__ = ["benchmark_from", "drop_kept", "filter_document", "filters_from"]
 
 
 def benchmark_from(config) -> BenchmarkIndex | None:

@@ -19,7 +19,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.quality_output import quality_meta
+from pipeline.generate.quality_output import quality_meta
 from pipeline.unit_counts import count_finished, count_rejected
 from schemas.output import (
     REJECTED_CHUNK_SCHEMA,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.language import parse_languages
-from pipeline.repetition import LoopSettings
+from pipeline.extract.language import parse_languages
+from pipeline.generate.repetition import LoopSettings
 from pipeline.settings_cli import setting
 from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS
 
@@ -57,8 +57,8 @@ class ExtractConfig:
 
     def stage_settings(self) -> ExtractSettings:
         # Imported here: parsing flags need not load the extraction stack (PyMuPDF, Tesseract bindings).
-        from pipeline.extract_limits import ExtractLimits
-        from pipeline.page_render import RenderSettings
+        from pipeline.extract.limits import ExtractLimits
+        from pipeline.extract.page_render import RenderSettings
         from pipeline.s2_extract import ExtractSettings
 
         render = RenderSettings(self.dpi, self.max_image_side, self.image_format, self.image_quality,
@@ -99,7 +99,7 @@ class LLMSettings:
     temperature: float | None = setting(0.0, "sampling temperature (the docmatix profile sends none)")
     top_p: float | None = setting(1.0, "nucleus sampling top_p (the docmatix profile sends none)")
     send_seed: bool = setting(True, "do not send --seed as the sampling seed (the reference sends none)")
-    # LLM judge (pipeline/judge.py): rates kept pairs 1-5; same endpoints and model unless given
+    # LLM judge (pipeline/generate/judge.py): rates kept pairs 1-5; same endpoints and model unless given
     judge: bool = setting(False, "rate each kept pair 1-5 (answerable, correct, needs the page) with an LLM judge "
                                  "in JSON mode; scores go to the pair_judge metadata column")
     judge_endpoints: list[str] = setting(
@@ -112,7 +112,7 @@ class LLMSettings:
     frequency_penalty: float | None = setting(
         None, "sent to the server when given (vLLM and llama.cpp): discourages repeated tokens")
     presence_penalty: float | None = setting(None, "sent to the server when given")
-    # Loop control (pipeline/repetition.py): cut a completion where it repeats itself, and with
+    # Loop control (pipeline/generate/repetition.py): cut a completion where it repeats itself, and with
     # cancel_loops stream it and cancel the request there instead of paying up to max_tokens.
     loop_repeats: int = setting(3, "a question line repeated this often (any line: twice that) is a loop; 0: off")
     max_pairs_per_page: int = setting(
@@ -129,7 +129,7 @@ class LLMSettings:
                                             f"{LOCAL_REQUEST_INDEX} for a local output, and the answers shared in "
                                             f"{REQUEST_SEGMENTS}/): every request is sent",
                                       flag="--no-request-cache")
-    # In-cluster generation (pipeline/llm_ray_vllm.py): ray.data.llm with vLLM engines on the cluster's GPUs
+    # In-cluster generation (pipeline/on_ray/vllm_engines.py): ray.data.llm with vLLM engines on the cluster's GPUs
     llm_mode: str = setting("endpoint", "endpoint: HTTP endpoints (or the embedded server); ray-vllm: vLLM "
                                         "engines inside the Ray cluster via ray.data.llm (GPU cluster; --model "
                                         "is a HF id or local path)", choices=["endpoint", "ray-vllm"])

@@ -9,9 +9,9 @@ of `UnitCounts` (schemas/output.py) and a line in its stage's function here; the
 
 from __future__ import annotations
 
-from pipeline.language import LANGUAGE_REASON, rejected_language
-from pipeline.quality_output import count_quality
-from pipeline.token_accounting import count_tokens
+from pipeline.extract.language import LANGUAGE_REASON, rejected_language
+from pipeline.generate.quality_output import count_quality
+from pipeline.generate.token_accounting import count_tokens
 from schemas.output import UnitCounts, bump
 from schemas.records import ChunkResult, DroppedPair, ExtractedDocument, FinishedDocument, RejectedDocument
 
@@ -73,7 +73,7 @@ def count_finished(counts: UnitCounts, done: FinishedDocument) -> None:
     if done.document is not None:
         count_extracted(counts, done.document)
     count_tokens(counts, done)
-    count_quality(counts, done)  # judge requests, evidence located and judge scores (pipeline/quality_output.py)
+    count_quality(counts, done)  # judge requests, evidence located and judge scores (pipeline/generate/quality_output.py)
     count_generated(counts, done.chunks)
     count_dropped(counts, done.dropped)
     if done.rejected is not None:

@@ -69,9 +69,9 @@ ROW_META_SCHEMA = pa.schema(
         ("lost_page_errors", pa.list_(pa.string())),
         ("repaired", pa.bool_()),  # opened only after a qpdf repair pass
         # Appended columns: readers must allow them to be absent (outputs written before them).
-        ("language", pa.string()),  # ISO 639-1 of the document's text (pipeline/language.py)
+        ("language", pa.string()),  # ISO 639-1 of the document's text (pipeline/extract/language.py)
         ("language_probability", pa.float64()),
-        # Per kept pair, in `pair_templates`' order (pipeline/answer_evidence.py, pipeline/judge.py): where its
+        # Per kept pair, in `pair_templates`' order (pipeline/generate/answer_evidence.py, pipeline/generate/judge.py): where its
         # answer is on the page (null: not found) and the judge's 1-5 ratings (the column is null without
         # --judge; an element's scores are null when the judge's answer was unusable, its reason says why).
         ("pair_evidence", pa.list_(EVIDENCE_TYPE)),
@@ -141,7 +141,7 @@ class UnitCounts:
     chunks_rejected_by_reason: dict[str, int] = field(default_factory=dict)
     pairs_kept_by_template: dict[str, int] = field(default_factory=dict)
     pairs_generated_by_template: dict[str, int] = field(default_factory=dict)
-    # Tokens, from the servers' `usage` (pipeline/token_accounting.py). Paid: answered by a server in this
+    # Tokens, from the servers' `usage` (pipeline/generate/token_accounting.py). Paid: answered by a server in this
     # run; cached: answered from the request cache, at the cost they had when first paid for.
     tokens_prompt: int = 0
     tokens_completion: int = 0
@@ -158,10 +158,10 @@ class UnitCounts:
     tokens_completion_by_template: dict[str, int] = field(default_factory=dict)
     # Every document whose language was detected: written, rejected for it, or rejected later.
     documents_by_language: dict[str, int] = field(default_factory=dict)
-    # Answer evidence (pipeline/answer_evidence.py): kept pairs whose answer was found on a page.
+    # Answer evidence (pipeline/generate/answer_evidence.py): kept pairs whose answer was found on a page.
     pairs_with_evidence: int = 0
     pairs_with_evidence_by_template: dict[str, int] = field(default_factory=dict)
-    # The judge (pipeline/judge.py): its requests (retries included) and tokens (cached answers at their
+    # The judge (pipeline/generate/judge.py): its requests (retries included) and tokens (cached answers at their
     # original cost), kept pairs it scored or could not, and their scores as "<dimension>=<1-5>" counts
     # (dimension: answerable, correct, needs_page, and min, the lowest of the three).
     judge_requests: int = 0

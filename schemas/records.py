@@ -39,7 +39,7 @@ class PageWords:
     words of our text layer, Tesseract's words for OCR): where on the page each word is.
 
     Boxes are (left, top, right, bottom) normalised to 0-1 of the page, so they map onto the stored page
-    image whatever its size (pipeline/page_words.py)."""
+    image whatever its size (pipeline/extract/page_words.py)."""
 
     text: list[str] = field(default_factory=list)
     boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
@@ -53,7 +53,7 @@ class PageText:
     ocr_confidence: float | None = None
     # Text of the other candidate source (PDFA JSON vs our own layer), kept to measure disagreement.
     alternative_chars: int | None = None
-    ocr_reason: str | None = None  # why the page went to OCR (pipeline.page_route); None when it did not
+    ocr_reason: str | None = None  # why the page went to OCR (pipeline.extract.ocr_decision); None when it did not
     sources_disagree: bool = False  # PDFA input: the JSON lines and our text layer disagree (page_text)
     words: PageWords | None = None  # the words of `text`'s source with their boxes; None: not captured
 
@@ -73,7 +73,7 @@ class ExtractedDocument:
     lost_pages: list[int] = field(default_factory=list)  # pages that could not be read (0-based, in the PDF)
     lost_page_errors: list[str] = field(default_factory=list)  # why, one per lost page
     repaired: bool = False  # MuPDF opened it only after a qpdf repair pass
-    language: str | None = None  # ISO 639-1 from pipeline/language.py; None before detection
+    language: str | None = None  # ISO 639-1 from pipeline/extract/language.py; None before detection
     language_probability: float | None = None
 
 
@@ -108,7 +108,7 @@ class ChunkResult:
     # Tokens from the server's `usage` (0 when it sent none); for a cached answer, its original cost.
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    # Where the completion started looping (pipeline/repetition.py): pairs come from the text before
+    # Where the completion started looping (pipeline/generate/repetition.py): pairs come from the text before
     # it, and `error` is "repetition". None when it did not loop.
     loop_cut: int | None = None
 
@@ -128,7 +128,7 @@ class DroppedPair:
 
 @dataclass
 class PairEvidence:
-    """Where a kept pair's answer is on its pages (pipeline/answer_evidence.py)."""
+    """Where a kept pair's answer is on its pages (pipeline/generate/answer_evidence.py)."""
 
     page: int  # index of the page in the document's pages (and images)
     score: float  # 0-1, how well the best page span matches the answer (answer_evidence.match_score)
@@ -139,7 +139,7 @@ class PairEvidence:
 
 @dataclass
 class JudgeVerdict:
-    """An LLM judge's 1-5 ratings of one pair (pipeline/judge.py); scores None when its answer was unusable."""
+    """An LLM judge's 1-5 ratings of one pair (pipeline/generate/judge.py); scores None when its answer was unusable."""
 
     answerable: int | None  # the question can be answered from the chunk text
     correct: int | None  # the answer is right according to the text

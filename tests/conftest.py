@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from docmatix.paths import sample_corpus_dir
-from docmatix.pdfa_shards import write_shard
+from docmatix.sample.corpus import sample_corpus_dir
+from docmatix.sample.pdfa_shards import write_shard
 
 CORPUS = sample_corpus_dir()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

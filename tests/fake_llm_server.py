@@ -9,7 +9,7 @@ prompt's document text), `/tokenize` (llama.cpp style: one token per whitespace-
 token per word), `max_tokens` honoured with `finish_reason: "length"`, streaming as server-sent events
 (`stream: true`; usage in a final event with `stream_options.include_usage`), 400 for a prompt over
 `--max-context` tokens, 404 for an unknown model, 401 without the key when `--api-key` is set, and
-`Retry-After` in seconds on 429. A judge request (pipeline/judge.py's `pair_judgement` JSON schema) gets
+`Retry-After` in seconds on 429. A judge request (pipeline/generate/judge.py's `pair_judgement` JSON schema) gets
 1-5 scores drawn from a hash of the question, or with `--judge-malformed` an answer that is not JSON. `--loop-rate` makes that share of answers (chosen by a hash of the
 request, so the same ones on every run) loop like a small model: the pairs, then one pair renumbered
 until `max_tokens`. With `--token-delay` each token takes that long, and a streamed answer stops
@@ -38,7 +38,7 @@ import httpx
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo root
-from pipeline.request_cache import request_key  # noqa: E402
+from pipeline.generate.request_cache import request_key  # noqa: E402
 
 
 @dataclass
@@ -310,7 +310,7 @@ class FakeServer:
     """The server in a subprocess (so it can really die); a context manager for tests and benchmarks."""
 
     def __init__(self, *flags: str, port: int | None = None):
-        from pipeline.llm_embedded import free_port
+        from pipeline.generate.llm_embedded import free_port
 
         self.port = port or free_port()
         self.flags = flags

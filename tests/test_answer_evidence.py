@@ -7,11 +7,11 @@ import pyarrow.parquet as pq
 import pymupdf
 import pytest
 
-from docmatix.pdfa_shards import pdfa_json_for, write_shard
+from docmatix.sample.pdfa_shards import pdfa_json_for, write_shard
 from filters.presets import build_filters
-from pipeline.answer_evidence import attach_evidence, is_extractive, line_boxes, locate_answer
-from pipeline.page_render import RenderSettings, page_zoom
-from pipeline.record_rows import from_row, to_row
+from pipeline.extract.page_render import RenderSettings, page_zoom
+from pipeline.generate.answer_evidence import attach_evidence, is_extractive, line_boxes, locate_answer
+from pipeline.on_ray.rows import from_row, to_row
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s5_filter import filter_document

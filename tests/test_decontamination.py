@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from docmatix.pdfa_shards import write_shard
+from docmatix.sample.pdfa_shards import write_shard
 from filters.decontamination import BenchmarkIndex
 from pipeline.s5_filter import filter_document
 from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair

@@ -16,8 +16,8 @@ import yaml
 from PIL import Image, ImageStat
 
 from filters.presets import build_filters
-from pipeline.answer_evidence import attach_evidence
-from pipeline.page_render import RenderSettings
+from pipeline.extract.page_render import RenderSettings
+from pipeline.generate.answer_evidence import attach_evidence
 from pipeline.run_summary import build_summary, write_json
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s5_filter import filter_document

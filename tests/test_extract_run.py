@@ -13,7 +13,7 @@ import tarfile
 import pyarrow.parquet as pq
 import pytest
 
-from docmatix.pdfa_shards import write_shard
+from docmatix.sample.pdfa_shards import write_shard
 from tests import adversarial_pdfs as adv
 from tests.conftest import CORPUS
 from tests.fake_llm_server import FakeServer

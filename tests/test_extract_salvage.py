@@ -6,11 +6,11 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.extract_isolation import extract
-from pipeline.extract_limits import ExtractLimits
-from pipeline.page_route import GARBLED, IMAGE_PAGE_LITTLE_TEXT
-from pipeline.page_text import is_garbled
-from pipeline.pdf_open import EncryptedPdf, open_pdf
+from pipeline.extract.isolation import extract
+from pipeline.extract.limits import ExtractLimits
+from pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT
+from pipeline.extract.page_text import is_garbled
+from pipeline.extract.pdf_open import EncryptedPdf, open_pdf
 from pipeline.s2_extract import ExtractSettings, extract_document
 from pipeline.s6_write import UnitWriter
 from schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument

@@ -10,10 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from filters.options import filters_from
 from filters.presets import build_preset
 from pipeline.config import RunConfig
 from pipeline.run_summary import build_summary
-from pipeline.s5_filter import filter_document, filters_from
+from pipeline.s5_filter import filter_document
 from pipeline.s6_write import UnitWriter
 from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, PageText, QAPair
 

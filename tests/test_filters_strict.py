@@ -8,8 +8,8 @@ import pytest
 from filters.base import PairContext
 from filters.presets import PRESETS, apply_filters, build_filters, build_preset
 from filters.settings import FilterSettings
-from pipeline.prompt_templates import load_templates
-from pipeline.qa_parse import parse_qa_text
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.qa_parse import parse_qa_text
 
 STRICT = build_preset("strict")
 DOCMATIX = build_preset("docmatix")

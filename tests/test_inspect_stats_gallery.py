@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from PIL import Image, ImageStat
 
 from docmatix.cli import main as cli_main
-from docmatix.output_reader import OutputReader, resolve_location, source_name
+from docmatix.output.reader import OutputReader, resolve_location, source_name
 from pipeline.s6_write import ROW_GROUP_ROWS
 from tests.chromium_cdp import Chromium, chromium_binary
 from tests.fake_hub_server import FakeHub

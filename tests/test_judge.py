@@ -13,12 +13,12 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from docmatix.pdfa_shards import write_shard
+from docmatix.sample.pdfa_shards import write_shard
 from filters.presets import build_filters
-from pipeline.judge import JUDGE_LOW, judge_document, judge_sampling, parse_verdict
-from pipeline.llm_client import ClientSettings, LLMClient
-from pipeline.llm_embedded import EmbeddedServer
-from pipeline.request_cache import RequestCache
+from pipeline.generate.judge import JUDGE_LOW, judge_document, judge_sampling, parse_verdict
+from pipeline.generate.llm_client import ClientSettings, LLMClient
+from pipeline.generate.llm_embedded import EmbeddedServer
+from pipeline.generate.request_cache import RequestCache
 from pipeline.s5_filter import filter_document
 from schemas.records import (
     Chunk,

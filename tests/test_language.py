@@ -1,4 +1,4 @@
-"""Document language (pipeline/language.py): the wheel's model works offline, detects real and
+"""Document language (pipeline/extract/language.py): the wheel's model works offline, detects real and
 generated documents' languages, and `--languages` rejects the others in a real run, counted in
 summary.json, rejects, meta and `docmatix stats`."""
 
@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pymupdf
 import pytest
 
-from docmatix.output_reader import OutputReader
-from docmatix.output_stats import compute_stats
-from docmatix.pdfa_shards import write_shard
-from pipeline.language import detect_language, rejected_language, tag_language
+from docmatix.output.reader import OutputReader
+from docmatix.output.stats import compute_stats
+from docmatix.sample.pdfa_shards import write_shard
+from pipeline.extract.language import detect_language, rejected_language, tag_language
 from pipeline.s2_extract import ExtractSettings, extract_document
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from tests.conftest import REPO, corpus_pdf
@@ -48,7 +48,7 @@ def test_model_loads_and_classifies_with_the_network_blocked():
     code = ("import socket\n"
             "def refuse(*a, **k): raise OSError('network used')\n"
             "socket.socket = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "from pipeline.language import detect_language\n"
+            "from pipeline.extract.language import detect_language\n"
             f"print(detect_language({FRENCH!r}).code)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -9,10 +9,10 @@ import zlib
 
 import pytest
 
-from pipeline.llm_client import ChatFailure, ClientSettings, LLMClient
-from pipeline.llm_embedded import free_port
-from pipeline.prompt_templates import load_templates
-from pipeline.request_cache import RequestCache
+from pipeline.generate.llm_client import ChatFailure, ClientSettings, LLMClient
+from pipeline.generate.llm_embedded import free_port
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.request_cache import RequestCache
 from pipeline.s4_generate import generate_documents
 from schemas.records import Chunk, ExtractedDocument, PageText
 from tests.fake_llm_server import FakeServer, body_key

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from filters.presets import build_filters
-from pipeline import llm_ray_vllm as rv
 from pipeline.config import RunConfig
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.request_cache import RequestCache, request_key
+from pipeline.on_ray import vllm_engines as rv
+from pipeline.on_ray.rows import UnitEnd, from_row, to_row
 from pipeline.profiles import apply_profile
-from pipeline.prompt_templates import load_templates
-from pipeline.record_rows import UnitEnd, from_row, to_row
-from pipeline.request_cache import RequestCache, request_key
 from schemas.records import ExtractedDocument, FinishedDocument, PageText, RejectedDocument
 
 TEMPLATES = load_templates()

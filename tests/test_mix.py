@@ -18,7 +18,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from docmatix.cli import main as cli_main
-from docmatix.mixture import SubsetSpec, build_mixture, load_mixture
+from docmatix.mix.mixture import SubsetSpec, build_mixture, load_mixture
 from schemas.output import CAULDRON_FEATURES
 
 pytestmark = pytest.mark.slow  # the session's real pipeline run (embedded LLM)

@@ -14,7 +14,7 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 
 import pipeline.s2_extract as s2
-from pipeline.page_route import GARBLED, IMAGE_PAGE_LITTLE_TEXT, NO_TEXT
+from pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT, NO_TEXT
 from pipeline.s2_extract import ExtractSettings, extract_document
 from schemas.records import ExtractedDocument, SourceDocument
 from tests import adversarial_pdfs as adv

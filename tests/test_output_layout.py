@@ -100,8 +100,8 @@ def test_layout_paths():
 
 def test_writer_and_readers_agree_on_a_written_unit(tmp_path):
     """What UnitWriter writes is where the reader, verify and publish look for it."""
-    from docmatix.hub_layout import output_shards, read_summary
-    from docmatix.output_reader import OutputReader
+    from docmatix.output.reader import OutputReader
+    from docmatix.publish.repo_layout import output_shards, read_summary
     from pipeline.run_summary import build_summary, write_json
     from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
     from schemas.records import RejectedDocument

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import pipeline.s1_read as s1_read
-from docmatix.output_verify import verify_output
-from docmatix.pdfa_shards import write_shard
+from docmatix.output.verify import verify_output
+from docmatix.sample.pdfa_shards import write_shard
 from tests.conftest import E2E_PDFS, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

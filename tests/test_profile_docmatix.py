@@ -16,12 +16,12 @@ import pytest
 import yaml
 from datasets import load_dataset
 
-from docmatix.pdfa_shards import pdfa_json_for
+from docmatix.sample.pdfa_shards import pdfa_json_for
+from filters.options import filters_from
 from filters.presets import PRESETS
 from filters.reference_patterns import REFERENCE_PATTERNS
 from pipeline.config import RunConfig
 from pipeline.profiles import REFERENCE_PRESET
-from pipeline.s5_filter import filters_from
 from tests.conftest import REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datasets import Features, Image, Value
 
-from docmatix.cmd_publish import hub_repo_id, is_hub_destination
-from docmatix.features_diff import feature_differences
-from docmatix.hub_layout import PlannedFile, hub_shard_name, planned_content
-from docmatix.publish_plan import commit_batches, make_plan
+from docmatix.commands.publish import hub_repo_id, is_hub_destination
+from docmatix.output.features_diff import feature_differences
+from docmatix.publish.plan import commit_batches, make_plan
+from docmatix.publish.repo_layout import PlannedFile, hub_shard_name, planned_content
 from schemas.output import CAULDRON_FEATURES
 
 

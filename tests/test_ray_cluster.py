@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.llm_embedded import free_port
+from pipeline.generate.llm_embedded import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -36,7 +36,7 @@ def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster(
     import shlex
 
     from pipeline.config import add_run_arguments, config_from_args
-    from pipeline.ray_stages import READ_CPUS_PER_READER
+    from pipeline.on_ray.stages import READ_CPUS_PER_READER
 
     header = (REPO / "ray_cluster.yaml").read_text().split("\ncluster_name")[0]
     command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()
@@ -76,7 +76,7 @@ def _rows(out: Path) -> list[dict]:
 def test_ray_job_submit_on_a_multi_node_cluster(e2e_shard, tmp_path):
     """A head with no CPU and two worker nodes on 127.0.0.1, the job sent with `ray job submit`: its rows
     equal a local run's (same stand-in LLM) and `docmatix verify` passes."""
-    from docmatix.output_verify import verify_output
+    from docmatix.output.verify import verify_output
     from tests.fake_llm_server import FakeServer
 
     # Token auth as the README shows it: RAY_AUTH_MODE=token on every node, the token made once with

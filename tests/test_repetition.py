@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from filters.presets import build_preset
-from pipeline.prompt_templates import load_templates
-from pipeline.qa_parse import parse_qa_text
-from pipeline.repetition import LoopDetector, LoopSettings, find_loop
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.qa_parse import parse_qa_text
+from pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
 from pipeline.run_summary import build_summary
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import filter_document
@@ -83,7 +83,7 @@ def test_pair_cap_follows_the_chunk_pages():
 
 
 def run(url: str, work, cancel: bool, max_tokens: int = 600):
-    from pipeline.llm_client import ClientSettings, LLMClient
+    from pipeline.generate.llm_client import ClientSettings, LLMClient
 
     async def go():
         async with LLMClient([url], None, ClientSettings(**FAST_RETRY)) as client:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from docmatix.output_verify import verify_output
-from docmatix.pdfa_shards import write_shard
+from docmatix.output.verify import verify_output
+from docmatix.sample.pdfa_shards import write_shard
 from tests.conftest import corpus_pdf
 
 pytestmark = pytest.mark.slow

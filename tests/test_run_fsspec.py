@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from docmatix.output_verify import verify_output
-from docmatix.pdfa_shards import write_shard
-from pipeline.llm_embedded import free_port
+from docmatix.output.verify import verify_output
+from docmatix.sample.pdfa_shards import write_shard
+from pipeline.generate.llm_embedded import free_port
 from tests.conftest import E2E_PDFS, REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

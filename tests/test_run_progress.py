@@ -9,7 +9,7 @@ import sys
 import pytest
 from tqdm import tqdm
 
-from pipeline.request_cache import RequestCache
+from pipeline.generate.request_cache import RequestCache
 from pipeline.run_progress import RequestProgress
 from tests.conftest import E2E_PDFS, corpus_pdf
 from tests.fake_llm_server import FakeServer

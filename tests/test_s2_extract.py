@@ -3,7 +3,7 @@ import io
 import pymupdf
 from PIL import Image
 
-from pipeline.page_render import RenderSettings
+from pipeline.extract.page_render import RenderSettings
 from pipeline.s2_extract import ExtractSettings, extract_document
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from tests.conftest import CORPUS, corpus_pdf

@@ -1,4 +1,4 @@
-from pipeline.prompt_templates import choose_template, load_templates
+from pipeline.generate.prompt_templates import choose_template, load_templates
 from pipeline.s3_chunk import PAGE_SEPARATOR, chunk_document, chunk_or_reject, group_pages
 from pipeline.settings import ChunkSettings
 from schemas.records import ExtractedDocument, PageText, RejectedDocument

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from docmatix.cmd_estimate import add_parser as add_estimate_parser
-from docmatix.cmd_filter_check import add_parser as add_filter_check_parser
+from docmatix.commands.estimate import add_parser as add_estimate_parser
+from docmatix.commands.filter_check import add_parser as add_filter_check_parser
 from pipeline.config import (
     OWNER,
     RunConfig,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pipeline.ray_stages import READ_CPUS_PER_READER, extract_pool, read_concurrency
+from pipeline.on_ray.stages import READ_CPUS_PER_READER, extract_pool, read_concurrency
 
 
 def test_extraction_pool_is_fixed_when_set_and_grows_with_the_cluster_otherwise():

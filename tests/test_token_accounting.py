@@ -7,16 +7,16 @@ import asyncio
 
 from rich.console import Console
 
-from docmatix.cmd_stats import render
-from docmatix.dataset_card import run_statistics, run_statistics_section
-from docmatix.output_stats import OutputStats
+from docmatix.commands.stats import render
+from docmatix.output.stats import OutputStats
+from docmatix.publish.dataset_card import run_statistics, run_statistics_section
 from filters.presets import build_filters
 from filters.settings import FilterSettings
-from pipeline.request_cache import RequestCache
+from pipeline.generate.request_cache import RequestCache
+from pipeline.generate.token_accounting import token_rows, tokens_per_kept_pair
 from pipeline.run_summary import build_summary
 from pipeline.s5_filter import filter_document
 from pipeline.s6_write import UnitWriter
-from pipeline.token_accounting import token_rows, tokens_per_kept_pair
 from tests.fake_llm_server import FakeServer
 from tests.test_llm_client import generate, make_work
 

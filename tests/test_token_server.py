@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
-from pipeline.llm_client import ClientSettings, LLMClient
-from pipeline.llm_embedded import EmbeddedServer
-from pipeline.prompt_templates import load_templates
+from pipeline.generate.llm_client import ClientSettings, LLMClient
+from pipeline.generate.llm_embedded import EmbeddedServer
+from pipeline.generate.prompt_templates import load_templates
+from pipeline.generate.token_count import approximate_tokens
+from pipeline.generate.tokenize_client import ServerTokenCounter
 from pipeline.s3_chunk import chunk_document, page_texts
 from pipeline.settings import ChunkSettings
-from pipeline.token_count import approximate_tokens
-from pipeline.token_server import ServerTokenCounter
 from schemas.records import ExtractedDocument, PageText
 from tests.fake_llm_server import FakeServer
 

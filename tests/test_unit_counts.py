@@ -1,4 +1,4 @@
-"""Counting lives in pipeline/unit_counts.py (and tokens in pipeline/token_accounting.py): every counter
+"""Counting lives in pipeline/unit_counts.py (and tokens in pipeline/generate/token_accounting.py): every counter
 of `UnitCounts` is counted there, and the writer adds nothing of its own."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from schemas.reject_reasons import ENCRYPTED, NO_PAIRS_KEPT
 from tests.test_filters_accounting import chunk_result, document, invoice_document
 
 REPO = Path(__file__).resolve().parent.parent
-COUNTING_MODULES = ("pipeline/unit_counts.py", "pipeline/token_accounting.py", "pipeline/quality_output.py")
+COUNTING_MODULES = ("pipeline/unit_counts.py", "pipeline/generate/token_accounting.py", "pipeline/generate/quality_output.py")
 
 
 def counted_fields(path: Path) -> set[str]:

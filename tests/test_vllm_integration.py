@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from pipeline.llm_client import ClientSettings, LLMClient
-from pipeline.request_cache import RequestCache
-from pipeline.token_server import ServerTokenCounter
+from pipeline.generate.llm_client import ClientSettings, LLMClient
+from pipeline.generate.request_cache import RequestCache
+from pipeline.generate.tokenize_client import ServerTokenCounter
 from schemas.output import CAULDRON_FEATURES
 
 VLLM_URL = os.environ.get("DOCMATIX_VLLM_URL")
