@@ -31,7 +31,7 @@ from pipeline.s2_extract import ExtractSettings, extract_document
 from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from schemas.reject_reasons import OUT_OF_MEMORY, TIMEOUT, WORKER_CRASHED
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # pipeline/extract/isolation.py -> the repo
 _HEADER = struct.Struct(">Q")
 READY = "ready"
 STARTUP_TIMEOUT_S = 120.0  # a cold interpreter importing PyMuPDF on a loaded machine

@@ -78,7 +78,7 @@ class EmbeddedServer:
                "--port", str(self.port), "--parallel", str(self.parallel),
                "--ctx-per-slot", str(self.ctx_per_slot), "--threads", str(self.threads),
                "--alias", self.model_name] + ([] if self.prompt_cache else ["--no-prompt-cache"])
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]  # pipeline/generate/llm_embedded.py -> the repo
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                                         start_new_session=True, preexec_fn=die_with_parent)

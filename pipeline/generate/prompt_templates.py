@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"  # pipeline/generate/ -> the repo
 
 JSON_INSTRUCTION = (
     '\n\nInstead of the Q/A form, answer with JSON only: {"pairs": [{"question": "...", "answer": "..."}, ...]}'
