@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import posixpath
 import sqlite3
 import threading
 import time
@@ -27,7 +28,8 @@ from pathlib import Path
 
 import fsspec
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from pipeline.parquet_files import read_whole, write_whole
 
 SEGMENT_SCHEMA = pa.schema([("key", pa.string()), ("completion", pa.string()), ("usage", pa.string())])
 
@@ -62,16 +64,15 @@ class RequestCache:
         if self.shared is None or unit_id in self._imported:
             return 0
         self._imported.add(unit_id)
-        fs, folder = fsspec.core.url_to_fs(f"{self.shared}/{unit_id}")
+        fs, paths = unit_segments(self.shared, unit_id)
         added = 0
-        for path in sorted(fs.glob(f"{folder}/*.parquet")):
-            name = f"{unit_id}/{path.rsplit('/', 1)[-1]}"
+        for path in paths:
+            name = f"{unit_id}/{posixpath.basename(path)}"
             with self._lock:
                 if self._db.execute("SELECT 1 FROM segments WHERE name = ?", (name,)).fetchone():
                     continue
             try:
-                with fs.open(path, "rb") as f:
-                    rows = pq.read_table(f).to_pylist()
+                rows = read_whole(fs, path).to_pylist()
             except FileNotFoundError:  # compacted meanwhile: the compacted file holds the same answers
                 continue
             with self._lock:
@@ -89,14 +90,12 @@ class RequestCache:
         written = []
         for unit_id, rows in pending.items():
             fs, folder = fsspec.core.url_to_fs(f"{self.shared}/{unit_id}")
-            name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
-            fs.makedirs(folder, exist_ok=True)
-            with fs.open(f"{folder}/{name}.tmp", "wb") as f:
-                pq.write_table(pa.Table.from_pylist(rows, schema=SEGMENT_SCHEMA), f, compression="zstd")
-            fs.mv(f"{folder}/{name}.tmp", f"{folder}/{name}")
+            path = write_whole(fs, new_segment_path(folder), pa.Table.from_pylist(rows, schema=SEGMENT_SCHEMA),
+                               compression="zstd")
             with self._lock:  # our own answers are already in our SQLite
-                self._db.execute("INSERT OR IGNORE INTO segments (name) VALUES (?)", (f"{unit_id}/{name}",))
-            written.append(f"{folder}/{name}")
+                self._db.execute("INSERT OR IGNORE INTO segments (name) VALUES (?)",
+                                 (f"{unit_id}/{posixpath.basename(path)}",))
+            written.append(path)
         return written
 
     def _add_usage_column(self) -> None:
@@ -136,19 +135,23 @@ class RequestCache:
             self._db.close()
 
 
+def unit_segments(shared: str, unit_id: str) -> tuple[fsspec.AbstractFileSystem, list[str]]:
+    """The filesystem and the paths of a unit's segments, oldest name first."""
+    fs, folder = fsspec.core.url_to_fs(f"{shared}/{unit_id}")
+    return fs, sorted(fs.glob(f"{folder}/*.parquet"))
+
+
+def new_segment_path(folder: str, tag: str = "") -> str:
+    """A segment name no other writer takes: the time (names sort by age) and a random part."""
+    return f"{folder}/{time.strftime('%Y%m%dT%H%M%S')}-{tag}{uuid.uuid4().hex[:12]}.parquet"
+
+
 def compact_unit_segments(shared: str, unit_id: str) -> None:
     """Merge a committed unit's segments into one file (a rerun then reads one file for it)."""
-    fs, folder = fsspec.core.url_to_fs(f"{shared}/{unit_id}")
-    paths = sorted(fs.glob(f"{folder}/*.parquet"))
+    fs, paths = unit_segments(shared, unit_id)
     if len(paths) < 2:
         return
-    tables = []
-    for path in paths:
-        with fs.open(path, "rb") as f:
-            tables.append(pq.read_table(f).cast(SEGMENT_SCHEMA))
-    merged = f"{folder}/{time.strftime('%Y%m%dT%H%M%S')}-compacted-{uuid.uuid4().hex[:12]}.parquet"
-    with fs.open(merged + ".tmp", "wb") as f:
-        pq.write_table(pa.concat_tables(tables), f, compression="zstd")
-    fs.mv(merged + ".tmp", merged)
+    merged = pa.concat_tables([read_whole(fs, path).cast(SEGMENT_SCHEMA) for path in paths])
+    write_whole(fs, new_segment_path(posixpath.dirname(paths[0]), "compacted-"), merged, compression="zstd")
     for path in paths:
         fs.rm(path)

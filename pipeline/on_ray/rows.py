@@ -38,30 +38,38 @@ ROW_SCHEMA = pa.schema([
     ("unit_id", pa.string()), ("seq", pa.int64()), ("kind", pa.string()), ("key", pa.string()),
     ("unit_documents", pa.int64()), ("images", pa.list_(pa.binary())), ("record", pa.binary()),
 ])
-COLUMNS = tuple(ROW_SCHEMA.names)
+
+
+def _image_holder(record: Any) -> ExtractedDocument | None:
+    """The document inside `record` that carries page images (None for records without any)."""
+    if isinstance(record, ExtractedDocument):
+        return record
+    if isinstance(record, FinishedDocument):
+        return record.document
+    return None
+
+
+def _with_images(record: Any, images: list[bytes]) -> Any:
+    """`record` with its image holder's images replaced (the record must have a holder)."""
+    holder = _image_holder(record)
+    document = dataclasses.replace(holder, images=list(images))
+    return document if holder is record else dataclasses.replace(record, document=document)
 
 
 def _split_images(record: Any) -> tuple[Any, list[bytes]]:
-    if isinstance(record, ExtractedDocument) and record.images:
-        return dataclasses.replace(record, images=[]), record.images
-    if isinstance(record, FinishedDocument) and record.document is not None and record.document.images:
-        document = dataclasses.replace(record.document, images=[])
-        return dataclasses.replace(record, document=document), record.document.images
-    return record, []
-
-
-def _join_images(record: Any, images: list[bytes]) -> Any:
-    if not images:
-        return record
-    if isinstance(record, ExtractedDocument):
-        return dataclasses.replace(record, images=list(images))
-    if isinstance(record, FinishedDocument) and record.document is not None:
-        return dataclasses.replace(record, document=dataclasses.replace(record.document, images=list(images)))
-    raise TypeError(f"images on a {type(record).__name__} row")
+    holder = _image_holder(record)
+    if holder is None or not holder.images:
+        return record, []
+    return _with_images(record, []), holder.images
 
 
 def encode_record(record: Any) -> bytes:
     return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_record(data: bytes) -> Any:
+    """A record column's value, without its images (they are in the row's `images` column)."""
+    return pickle.loads(data)
 
 
 def to_row(unit_id: str, seq: int, record: Any) -> dict[str, Any]:
@@ -77,11 +85,9 @@ def from_row(row: dict[str, Any], with_images: bool = True) -> Any:
     A row whose record cannot carry images (a document the generation stage rejected) may still hold the
     images it had when it arrived there: the images column passes through that stage untouched, so they
     are ignored here rather than copied out of the column."""
-    record = pickle.loads(row["record"])
-    if not with_images or not row.get("images"):
-        return record
-    if isinstance(record, ExtractedDocument | FinishedDocument) and getattr(record, "document", record) is not None:
-        return _join_images(record, row["images"])
+    record = decode_record(row["record"])
+    if with_images and row.get("images") and _image_holder(record) is not None:
+        return _with_images(record, row["images"])
     return record
 
 

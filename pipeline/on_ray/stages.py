@@ -22,7 +22,15 @@ from pipeline.generate.prompt_templates import load_templates
 from pipeline.generate.request_cache import RequestCache
 from pipeline.generate.token_count import approximate_tokens
 from pipeline.generate.tokenize_client import ServerTokenCounter
-from pipeline.on_ray.rows import UnitEnd, from_row, replace_record, rows_to_table, to_row, with_records
+from pipeline.on_ray.rows import (
+    UnitEnd,
+    decode_record,
+    from_row,
+    replace_record,
+    rows_to_table,
+    to_row,
+    with_records,
+)
 from pipeline.s1_read import iter_unit_documents
 from pipeline.s2_extract import ExtractSettings
 from pipeline.s3_chunk import chunk_or_reject, page_texts
@@ -134,8 +142,7 @@ class GenerateAndFilter:
         kinds = batch["kind"].to_pylist()
         todo = [i for i, kind in enumerate(kinds) if kind == "extracted"]
         column = batch["record"]
-        records: dict[int, ExtractedDocument] = {i: from_row({"record": column[i].as_py()}, with_images=False)
-                                                 for i in todo}
+        records: dict[int, ExtractedDocument] = {i: decode_record(column[i].as_py()) for i in todo}
         count_tokens = self.token_counter or approximate_tokens
         if self.token_counter is not None:  # one round of concurrent /tokenize calls for the whole batch
             self.token_counter.prime_sync([t for r in records.values() for t in page_texts(r)])

@@ -9,7 +9,6 @@ order, and no image byte passes through the driver.
 
 from __future__ import annotations
 
-import posixpath
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.on_ray.rows import DOCUMENT_KINDS, ROW_SCHEMA
+from pipeline.parquet_files import write_whole
 from schemas.output_layout import OutputLayout
 
 PART_ROW_GROUP_ROWS = 8  # the committer reads parts a row group at a time: a few documents' images
@@ -39,11 +39,8 @@ def write_parts(batch: pa.Table, output: str, run_id: str) -> pa.Table:
     for unit_id in sorted(set(batch["unit_id"].to_pylist())):
         rows = batch.filter(pc.equal(batch["unit_id"], unit_id)).cast(ROW_SCHEMA)
         first = min(rows["seq"].to_pylist())
-        part = layout.part_file(unit_id, run_id, f"{first:09d}-{uuid.uuid4().hex[:8]}")
-        fs.makedirs(posixpath.dirname(part), exist_ok=True)
-        with fs.open(part + ".tmp", "wb") as f:
-            pq.write_table(rows, f, row_group_size=PART_ROW_GROUP_ROWS, compression="zstd", compression_level=1)
-        fs.mv(part + ".tmp", part)  # a part is there whole or not at all
+        part = write_whole(fs, layout.part_file(unit_id, run_id, f"{first:09d}-{uuid.uuid4().hex[:8]}"), rows,
+                           row_group_size=PART_ROW_GROUP_ROWS, compression="zstd", compression_level=1)
         kinds = rows["kind"].to_pylist()
         ends = [n for kind, n in zip(kinds, rows["unit_documents"].to_pylist(), strict=True) if kind == "unit_end"]
         out.append({"unit_id": unit_id, "part": part, "documents": sum(k in DOCUMENT_KINDS for k in kinds),
@@ -57,7 +54,8 @@ def rows_in_order(fs: fsspec.AbstractFileSystem, parts: list[str], cached_groups
     Parts come mostly in document order (documents flow roughly in input order), so a small cache of row
     groups is read about once each."""
     index = []  # (seq, part, row group, row in group)
-    files = [pq.ParquetFile(fs.open(p, "rb")) for p in parts]
+    handles = [fs.open(p, "rb") for p in parts]
+    files = [pq.ParquetFile(h) for h in handles]
     for p, f in enumerate(files):
         for g in range(f.num_row_groups):
             seqs = f.read_row_group(g, columns=["seq"])["seq"].to_pylist()
@@ -71,6 +69,6 @@ def rows_in_order(fs: fsspec.AbstractFileSystem, parts: list[str], cached_groups
                 if len(cache) > cached_groups:
                     cache.popitem(last=False)
             yield cache[(p, g)][r]
-    finally:
-        for f in files:
-            f.close()
+    finally:  # ParquetFile leaves a file object it was given open
+        for h in handles:
+            h.close()

@@ -194,9 +194,9 @@ def prompt_schema(config: RunConfig) -> pa.Schema:
     ])
 
 
-def prompt_batches(batch: pa.Table, config: RunConfig, templates: list[PromptTemplate]) -> Iterator[pa.Table]:
-    """map_batches: `prompt_rows` of each input row, as one table of `prompt_schema` per input row."""
-    schema = prompt_schema(config)
+def prompt_batches(batch: pa.Table, config: RunConfig, templates: list[PromptTemplate], schema: pa.Schema
+                   ) -> Iterator[pa.Table]:
+    """map_batches: `prompt_rows` of each input row, as one table of `schema` (`prompt_schema`) per input row."""
     for row in batch.to_pylist():
         yield pa.Table.from_pylist(list(prompt_rows(row, config, templates)), schema=schema)
 
@@ -340,7 +340,9 @@ def apply(ds, config: RunConfig):
     from ray.data import ActorPoolStrategy
 
     templates = load_templates(config.prompts_dir)
-    ds = ds.map_batches(prompt_batches, fn_kwargs={"config": config, "templates": templates}, batch_size=1,
+    # The schema is built once here, not for every document (each is its own batch).
+    ds = ds.map_batches(prompt_batches, fn_kwargs={"config": config, "templates": templates,
+                                                   "schema": prompt_schema(config)}, batch_size=1,
                         batch_format="pyarrow", num_cpus=LIGHT_TASK_CPUS)
     ds = build(config)(ds)
     ds = ds.map_batches(chunk_outcomes, fn_kwargs={"config": config}, batch_size=16, batch_format="pyarrow",
