@@ -115,8 +115,10 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     readers = read_concurrency(config.read_concurrency, config.extract_concurrency, cpus)
     ds = ds.map_batches(read_unit, fn_kwargs={"max_pdf_bytes": config.max_pdf_bytes}, batch_size=1,
                         batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
-    ds = ds.map_batches(ExtractPages, fn_constructor_args=(config.extract.stage_settings(), tuple(config.languages)),
-                        batch_size=1, batch_format="pyarrow", compute=extract_pool(config.extract_concurrency))
+    extract_settings = config.extract.stage_settings()
+    ds = ds.map_batches(ExtractPages, fn_constructor_args=(extract_settings, tuple(config.languages)),
+                        batch_size=1, batch_format="pyarrow",
+                        compute=extract_pool(config.extract_concurrency, extract_settings))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/on_ray/vllm_engines.py)
         from pipeline.on_ray import vllm_engines
 

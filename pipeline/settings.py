@@ -50,6 +50,10 @@ class ExtractConfig:
         60.0, "seconds per document; extraction runs in a worker process killed past it (timeout); "
               "0 extracts in-process with no deadline", flag="--extract-timeout")
     extract_memory_mb: int = setting(4096, "address-space cap of the extraction worker (out_of_memory); 0: none")
+    extract_slow_after_s: float = setting(
+        5.0, "seconds after which a document still extracting is set aside: its process drops to the lowest "
+             "CPU priority until its deadline, and the next document starts in a spare process; 0: never",
+        flag="--extract-slow-after")
     languages: list[str] = setting(
         help="keep only documents detected (offline, py3langid) as one of these ISO 639-1 languages, e.g. "
              "en,fr; the others are rejected with reason 'language'",
@@ -64,7 +68,7 @@ class ExtractConfig:
         render = RenderSettings(self.dpi, self.max_image_side, self.image_format, self.image_quality,
                                 self.grayscale)
         limits = ExtractLimits(self.max_page_megapixels, self.max_image_megapixels, self.extract_timeout_s,
-                               self.extract_memory_mb)
+                               self.extract_memory_mb, self.extract_slow_after_s)
         return ExtractSettings(render, self.max_pages, self.text_source, self.ocr, limits)
 
 

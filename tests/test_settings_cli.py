@@ -31,7 +31,8 @@ ADDED = {"send_seed": ["--no-send-seed"], "embedded_ctx": ["--embedded-ctx"],
          "chunk_overlap_pages": ["--chunk-overlap-pages"], "generate_actors": ["--generate-actors"],
          "require_evidence": ["--require-evidence"], "min_judge_score": ["--min-judge-score"], "judge": ["--judge"],
          "judge_endpoints": ["--judge-endpoint"], "judge_model": ["--judge-model"],
-         "vllm_device": ["--vllm-device"], "vllm_cpus": ["--vllm-cpus"]}
+         "vllm_device": ["--vllm-device"], "vllm_cpus": ["--vllm-cpus"],
+         "extract_slow_after_s": ["--extract-slow-after"]}
 
 
 def run_parser() -> argparse.ArgumentParser:

@@ -6,16 +6,26 @@ import math
 
 import pytest
 
+from pipeline.extract.isolation import SPARE_CHILDREN
 from pipeline.on_ray.stages import READ_CPUS_PER_READER, extract_pool, read_concurrency
+from pipeline.settings import ExtractConfig
 
 
 def test_extraction_pool_is_fixed_when_set_and_grows_with_the_cluster_otherwise():
-    fixed = extract_pool(3)
+    settings = ExtractConfig().stage_settings()
+    fixed = extract_pool(3, settings)
     assert (fixed.min_size, fixed.max_size) == (3, 3)
-    grows = extract_pool(None)
+    grows = extract_pool(None, settings)
     assert grows.min_size == 1 and grows.max_size == math.inf  # bounded by the cluster's CPUs
     with pytest.raises(ValueError, match="at least 1"):
-        extract_pool(0)
+        extract_pool(0, settings)
+
+
+def test_extraction_actors_take_a_spare_document_only_when_one_can_be_set_aside():
+    isolated = extract_pool(2, ExtractConfig().stage_settings())
+    assert isolated.max_concurrent_calls_per_actor == 1 + SPARE_CHILDREN and isolated.enable_true_multi_threading
+    for never in (ExtractConfig(extract_timeout_s=0), ExtractConfig(extract_slow_after_s=0)):
+        assert extract_pool(2, never.stage_settings()).max_concurrent_calls_per_actor in (None, 1)  # Ray: 1
 
 
 def test_readers_follow_the_setting_then_the_extraction_pool_then_the_cluster():

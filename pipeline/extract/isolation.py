@@ -8,6 +8,10 @@ included) is killed, the document is rejected with a named reason, and a fresh c
 document. One child for many documents keeps the isolation cost to a pipe copy per document, where a
 process per document would pay an interpreter start and the PyMuPDF import each time.
 
+A document still running after `slow_after_s` is set aside (`ExtractorPool`): its child drops to the
+lowest CPU priority and keeps its deadline, while the next document starts in a spare child. So one
+document on its deadline never stops an extracting process, and the core goes to documents that finish.
+
 Protocol: 8-byte big-endian length, then a pickle; the first message is the ExtractSettings.
 """
 
@@ -23,6 +27,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +41,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # pipeline/extract/isolation.py
 _HEADER = struct.Struct(">Q")
 READY = "ready"
 STARTUP_TIMEOUT_S = 120.0  # a cold interpreter importing PyMuPDF on a loaded machine
+
+
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="extract-spawner")
 
 
 class WorkerGone(Exception):
@@ -75,15 +84,19 @@ class IsolatedExtractor:
         self.settings = settings
         self.proc: subprocess.Popen | None = None
         self.restarts = 0  # children replaced after a timeout or crash
+        self.demoted = False  # set aside once: its priority cannot be raised again without privileges
 
     def _start(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
         env["OMP_THREAD_LIMIT"] = "1"  # see page_ocr: Tesseract threads only slow a busy machine down
         # A session of its own: on a timeout the whole group (the child and its Tesseract) is killed.
-        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.extract.isolation",
-                                      str(self.settings.limits.memory_mb), str(os.getpid())],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
+        # Started from one thread that lives as long as the process: the child's parent-death signal
+        # fires when the thread that forked it ends, and callers are short-lived threads too.
+        self.proc = _SPAWNER.submit(subprocess.Popen, [sys.executable, "-m", "pipeline.extract.isolation",
+                                                       str(self.settings.limits.memory_mb), str(os.getpid())],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                    start_new_session=True).result()
         _send(self.proc.stdin, self.settings)
         # The child answers once its imports are done, so start-up never eats into a document's deadline.
         if _receive(self.proc.stdout.fileno(), time.monotonic() + STARTUP_TIMEOUT_S) != READY:
@@ -101,15 +114,25 @@ class IsolatedExtractor:
         self.proc = None
         self.restarts += 1
 
-    def extract(self, doc: SourceDocument) -> ExtractedDocument | RejectedDocument:
-        timeout = self.settings.limits.timeout_s
+    def extract(self, doc: SourceDocument, on_slow: Callable[[], None] | None = None
+                ) -> ExtractedDocument | RejectedDocument:
+        """Extract `doc` within the deadline; past `slow_after_s` the child is lowered to nice 19 and
+        `on_slow` is called (once), so the caller can start other work meanwhile."""
+        limits = self.settings.limits
+        timeout = limits.timeout_s
         try:
             if self.proc is None or self.proc.poll() is not None:
                 if self.proc is not None:
                     self._kill()
                 self._start()
             _send(self.proc.stdin, doc)
-            return _receive(self.proc.stdout.fileno(), time.monotonic() + timeout)
+            started = time.monotonic()
+            fd = self.proc.stdout.fileno()
+            if on_slow is not None and 0 < limits.slow_after_s < timeout \
+                    and not select.select([fd], [], [], limits.slow_after_s)[0]:
+                self._set_aside()
+                on_slow()
+            return _receive(fd, started + timeout)
         except TimeoutError:
             self._kill()
             return RejectedDocument(doc.key, doc.unit_id, doc.origin, "extract", TIMEOUT,
@@ -125,10 +148,17 @@ class IsolatedExtractor:
             return RejectedDocument(doc.key, doc.unit_id, doc.origin, "extract", reason,
                                     f"extraction worker exited with code {code}")
 
+    def _set_aside(self) -> None:
+        """Lowest CPU priority for the child's process group (Tesseract included) until it is replaced."""
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PGRP, self.proc.pid, 19)
+        self.demoted = True
+
     def close(self) -> None:
         if self.proc is not None:
             self._kill()
             self.restarts -= 1  # a requested stop is no restart
+        self.demoted = False
 
     def __enter__(self) -> IsolatedExtractor:
         return self
@@ -137,20 +167,65 @@ class IsolatedExtractor:
         self.close()
 
 
-# One extractor per settings in each process (Ray reuses its worker processes across tasks).
-_EXTRACTORS: dict[ExtractSettings, IsolatedExtractor] = {}
-_LOCK = threading.Lock()
+SPARE_CHILDREN = 1  # per extracting process: documents that may be set aside at once without stopping it
+
+
+class ExtractorPool:
+    """Children for one extracting process: one document runs at full priority at a time; a document set
+    aside (slow) frees that place for the next, in another child, up to `SPARE_CHILDREN` set aside.
+
+    Callers are threads (the Ray actor takes 1 + SPARE_CHILDREN calls at once); each takes an idle child.
+    A set-aside child is replaced after its document, so every child starts at normal priority."""
+
+    def __init__(self, settings: ExtractSettings, spare: int = SPARE_CHILDREN):
+        self.settings = settings
+        self.running = threading.Semaphore(1)  # documents at full priority
+        self.children = threading.Semaphore(1 + spare)  # documents in children, set aside or not
+        self.idle: list[IsolatedExtractor] = []
+        self.lock = threading.Lock()
+
+    def extract(self, doc: SourceDocument) -> ExtractedDocument | RejectedDocument:
+        with self.children:
+            self.running.acquire()
+            released = threading.Event()
+
+            def release() -> None:
+                released.set()
+                self.running.release()
+
+            with self.lock:
+                extractor = self.idle.pop() if self.idle else IsolatedExtractor(self.settings)
+            try:
+                return extractor.extract(doc, on_slow=release)
+            finally:
+                if not released.is_set():
+                    self.running.release()
+                if extractor.demoted:
+                    extractor.close()
+                with self.lock:
+                    self.idle.append(extractor)
+
+    def close(self) -> None:
+        with self.lock:
+            for extractor in self.idle:
+                extractor.close()
+
+
+# One pool per settings in each process (Ray reuses its worker processes across tasks).
+_POOLS: dict[ExtractSettings, ExtractorPool] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def extract(doc: SourceDocument, settings: ExtractSettings) -> ExtractedDocument | RejectedDocument:
-    """The extraction stage: isolated with a deadline, or in-process when `timeout_s` is 0."""
+    """The extraction stage: isolated with a deadline, or in-process when `timeout_s` is 0.
+
+    Safe to call from 1 + SPARE_CHILDREN threads at once: documents beyond the first wait until it
+    finishes or is set aside."""
     if not settings.limits.timeout_s:
         return extract_document(doc, settings)
-    with _LOCK:
-        extractor = _EXTRACTORS.get(settings)
-        if extractor is None:
-            extractor = _EXTRACTORS[settings] = IsolatedExtractor(settings)
-        return extractor.extract(doc)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(settings) or _POOLS.setdefault(settings, ExtractorPool(settings))
+    return pool.extract(doc)
 
 
 def _limit_memory(memory_mb: int) -> None:

@@ -25,6 +25,7 @@ class ExtractLimits:
     max_image_megapixels: float = 256.0  # any one embedded image, decoded
     timeout_s: float = 60.0  # per document, wall clock; 0 runs in-process with no deadline
     memory_mb: int = 4096  # address-space cap of the isolated extraction worker; 0 = none
+    slow_after_s: float = 5.0  # past this a document is set aside (low priority) and the next one starts; 0 = never
 
 
 class LimitExceeded(Exception):

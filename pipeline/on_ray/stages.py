@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from filters.options import filters_from
 from pipeline.config import RunConfig
-from pipeline.extract.isolation import extract
+from pipeline.extract.isolation import SPARE_CHILDREN, extract
 from pipeline.extract.language import tag_language
 from pipeline.generate.answer_evidence import attach_evidence
 from pipeline.generate.judge import judge_client, judge_documents, judge_sampling
@@ -86,17 +86,23 @@ class ExtractPages:
 READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
 
 
-def extract_pool(configured: int | None):
+def extract_pool(configured: int | None, settings: ExtractSettings):
     """The extraction actor pool: `configured` actors, or when unset one that grows with the cluster's
     CPUs (an autoscaling cluster adds nodes for it). Either way its size is set by settings and the
-    cluster, never by the corpus."""
+    cluster, never by the corpus.
+
+    With isolated children that can be set aside, each actor takes 1 + SPARE_CHILDREN documents at once
+    (pipeline/extract/isolation.py runs one at full priority): a document on its deadline does not stop
+    its actor, and the next document is already in the actor when one finishes."""
     from ray.data import ActorPoolStrategy
 
-    if configured is None:
-        return ActorPoolStrategy(min_size=1)
-    if configured < 1:
+    if configured is not None and configured < 1:
         raise ValueError(f"--extract-concurrency must be at least 1, got {configured}")
-    return ActorPoolStrategy(size=configured)
+    size = {"min_size": 1} if configured is None else {"size": configured}
+    if settings.limits.timeout_s and settings.limits.slow_after_s:
+        return ActorPoolStrategy(**size, max_concurrent_calls_per_actor=1 + SPARE_CHILDREN,
+                                 enable_true_multi_threading=True)
+    return ActorPoolStrategy(**size)
 
 
 def read_concurrency(configured: int | None, extract_configured: int | None, cluster_cpus: float) -> int:
