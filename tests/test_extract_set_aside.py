@@ -23,11 +23,17 @@ def _doc(key: str, data: bytes) -> SourceDocument:
     return SourceDocument(key=key, unit_id="aside", origin=f"aside/{key}", pdf=data)
 
 
-def _children_nice() -> list[int]:
-    return sorted(p.nice() for p in psutil.Process().children() if "pipeline.extract.isolation" in p.cmdline())
+def _extraction_children() -> dict[int, psutil.Process]:
+    return {p.pid: p for p in psutil.Process().children() if "pipeline.extract.isolation" in p.cmdline()}
+
+
+def _children_nice(before: dict[int, psutil.Process]) -> list[int]:
+    """Nice values of this test's extraction children (not those of other tests' pools, still alive)."""
+    return sorted(p.nice() for pid, p in _extraction_children().items() if pid not in before)
 
 
 def test_a_slow_document_is_set_aside_and_the_next_one_runs_meanwhile():
+    before = _extraction_children()
     pool = ExtractorPool(SETTINGS)
     slow_result: list = []
     try:
@@ -39,14 +45,14 @@ def test_a_slow_document_is_set_aside_and_the_next_one_runs_meanwhile():
         fast_done = time.monotonic() - started
         assert isinstance(fast, ExtractedDocument) and fast.key == "fast"
         assert slow.is_alive() and fast_done < TIMEOUT_S  # it did not wait for the slow one's deadline
-        assert _children_nice() == [0, 19]  # the slow child runs on, at the lowest priority
+        assert _children_nice(before) == [0, 19]  # the slow child runs on, at the lowest priority
         slow.join(TIMEOUT_S + 30)
         (hung,) = slow_result
         assert isinstance(hung, RejectedDocument) and hung.reason == "timeout" and hung.key == "slow"
         # Children start at normal priority again: the set-aside one is gone, not reused.
         after = pool.extract(_doc("after", adv.born_digital()))
         assert isinstance(after, ExtractedDocument)
-        assert 19 not in _children_nice()
+        assert 19 not in _children_nice(before)
     finally:
         pool.close()
 
