@@ -36,3 +36,14 @@ def test_readers_follow_the_setting_then_the_extraction_pool_then_the_cluster():
     assert read_concurrency(None, None, cluster_cpus=0) == 1  # a head with no CPU: still one reader
     with pytest.raises(ValueError, match="at least 1"):
         read_concurrency(0, None, cluster_cpus=8)
+
+
+def test_ray_still_has_the_setting_that_lets_a_reader_run_ahead():
+    """pipeline/run.py raises Ray Data's per-task buffer of yielded blocks (a private DataContext field in
+    the locked Ray): if an upgrade renames it, readers fall back to ~17 documents a second, silently."""
+    from ray.data import DataContext
+
+    from pipeline.run import BLOCKS_AHEAD_PER_TASK
+
+    assert hasattr(DataContext.get_current(), "_max_num_blocks_in_streaming_gen_buffer")
+    assert BLOCKS_AHEAD_PER_TASK >= 16  # one reader feeds up to READ_CPUS_PER_READER extraction actors
