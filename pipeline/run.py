@@ -40,7 +40,22 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per reques
 logging.getLogger("pikepdf").setLevel(logging.WARNING)  # an INFO line when imported (pipeline/extract/pdf_open.py)
 
 
-BLOCKS_AHEAD_PER_TASK = 32  # see execute()
+BLOCKS_AHEAD_PER_TASK = 32  # see configure_data_context()
+
+
+def configure_data_context(ctx) -> None:
+    """How Ray Data runs this pipeline (`ctx`: a ray.data.DataContext)."""
+    ctx.execution_options.preserve_order = False  # units are complete when counted, not when their end arrives
+    ctx.enable_progress_bars = False
+    # Every document its own block (read_unit yields one table per document): a block of many small PDFs
+    # would go to one extraction actor while the others idle.
+    ctx.target_max_block_size = 1
+    # A task yielding blocks (a reader: one per document) pauses when this many are not yet taken, and
+    # Ray Data's executor takes them about every 0.1 s: Ray's default of 2 held a reader to ~17 documents
+    # a second whatever the extraction pool (benchmarks/bench_extract_parallel.py). 32 lets a reader keep
+    # ~16 extraction actors fed while holding at most 32 PDFs ahead (spilled past the object store cap).
+    if hasattr(ctx, "_max_num_blocks_in_streaming_gen_buffer"):  # private in Ray 2.60 (the locked version)
+        ctx._max_num_blocks_in_streaming_gen_buffer = BLOCKS_AHEAD_PER_TASK
 
 
 def _init_ray(config: RunConfig) -> None:
@@ -100,18 +115,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     _init_ray(config)
     if sum(1 for node in ray.nodes() if node["Alive"]) > 1:
         check_portable_paths(list(config.inputs), config.output, "a multi-node Ray cluster")
-    ctx = DataContext.get_current()
-    ctx.execution_options.preserve_order = False  # units are complete when counted, not when their end arrives
-    ctx.enable_progress_bars = False
-    # Every document its own block (read_unit yields one table per document): a block of many small PDFs
-    # would go to one extraction actor while the others idle.
-    ctx.target_max_block_size = 1
-    # A task yielding blocks (a reader: one per document) pauses when this many are not yet taken, and
-    # Ray Data's executor takes them about every 0.1 s: Ray's default of 2 held a reader to ~17 documents
-    # a second whatever the extraction pool (benchmarks/bench_extract_parallel.py). 32 lets a reader keep
-    # ~16 extraction actors fed while holding at most 32 PDFs ahead (spilled past the object store cap).
-    if hasattr(ctx, "_max_num_blocks_in_streaming_gen_buffer"):  # private in Ray 2.60 (the locked version)
-        ctx._max_num_blocks_in_streaming_gen_buffer = BLOCKS_AHEAD_PER_TASK
+    configure_data_context(DataContext.get_current())
     counts = [count_documents(u) for u in pending]
     total = None if any(c is None for c in counts) else sum(counts)
 

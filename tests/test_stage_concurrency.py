@@ -24,7 +24,8 @@ def test_extraction_pool_is_fixed_when_set_and_grows_with_the_cluster_otherwise(
 def test_extraction_actors_take_a_spare_document_only_when_one_can_be_set_aside():
     isolated = extract_pool(2, ExtractConfig().stage_settings())
     assert isolated.max_concurrent_calls_per_actor == 1 + SPARE_CHILDREN and isolated.enable_true_multi_threading
-    for never in (ExtractConfig(extract_timeout_s=0), ExtractConfig(extract_slow_after_s=0)):
+    for never in (ExtractConfig(extract_timeout_s=0), ExtractConfig(extract_slow_after_s=0),
+                  ExtractConfig(extract_timeout_s=5, extract_slow_after_s=5)):  # nothing to run on to
         assert extract_pool(2, never.stage_settings()).max_concurrent_calls_per_actor in (None, 1)  # Ray: 1
 
 
@@ -38,12 +39,14 @@ def test_readers_follow_the_setting_then_the_extraction_pool_then_the_cluster():
         read_concurrency(0, None, cluster_cpus=8)
 
 
-def test_ray_still_has_the_setting_that_lets_a_reader_run_ahead():
-    """pipeline/run.py raises Ray Data's per-task buffer of yielded blocks (a private DataContext field in
-    the locked Ray): if an upgrade renames it, readers fall back to ~17 documents a second, silently."""
+def test_the_data_context_spreads_documents_and_lets_a_reader_run_ahead():
+    """pipeline/run.py's Ray Data settings, on a fresh context. The read-ahead is a private DataContext
+    field in the locked Ray: if an upgrade renames it, readers fall back to ~17 documents a second."""
     from ray.data import DataContext
 
-    from pipeline.run import BLOCKS_AHEAD_PER_TASK
+    from pipeline.run import BLOCKS_AHEAD_PER_TASK, configure_data_context
 
-    assert hasattr(DataContext.get_current(), "_max_num_blocks_in_streaming_gen_buffer")
-    assert BLOCKS_AHEAD_PER_TASK >= 16  # one reader feeds up to READ_CPUS_PER_READER extraction actors
+    ctx = DataContext()
+    configure_data_context(ctx)
+    assert ctx.execution_options.preserve_order is False and ctx.target_max_block_size == 1
+    assert ctx._max_num_blocks_in_streaming_gen_buffer == BLOCKS_AHEAD_PER_TASK >= READ_CPUS_PER_READER

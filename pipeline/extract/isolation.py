@@ -84,7 +84,6 @@ class IsolatedExtractor:
         self.settings = settings
         self.proc: subprocess.Popen | None = None
         self.restarts = 0  # children replaced after a timeout or crash
-        self.demoted = False  # set aside once: its priority cannot be raised again without privileges
 
     def _start(self) -> None:
         env = dict(os.environ)
@@ -117,9 +116,11 @@ class IsolatedExtractor:
     def extract(self, doc: SourceDocument, on_slow: Callable[[], None] | None = None
                 ) -> ExtractedDocument | RejectedDocument:
         """Extract `doc` within the deadline; past `slow_after_s` the child is lowered to nice 19 and
-        `on_slow` is called (once), so the caller can start other work meanwhile."""
+        `on_slow` is called (once), so the caller can start other work meanwhile. A child set aside is
+        replaced after its document: its priority cannot be raised again without privileges."""
         limits = self.settings.limits
         timeout = limits.timeout_s
+        set_aside = False
         try:
             if self.proc is None or self.proc.poll() is not None:
                 if self.proc is not None:
@@ -128,9 +129,10 @@ class IsolatedExtractor:
             _send(self.proc.stdin, doc)
             started = time.monotonic()
             fd = self.proc.stdout.fileno()
-            if on_slow is not None and 0 < limits.slow_after_s < timeout \
-                    and not select.select([fd], [], [], limits.slow_after_s)[0]:
-                self._set_aside()
+            if on_slow is not None and limits.sets_aside and not select.select([fd], [], [], limits.slow_after_s)[0]:
+                with contextlib.suppress(OSError):  # the whole group: the child and its Tesseract
+                    os.setpriority(os.PRIO_PGRP, self.proc.pid, 19)
+                set_aside = True
                 on_slow()
             return _receive(fd, started + timeout)
         except TimeoutError:
@@ -147,18 +149,14 @@ class IsolatedExtractor:
             reason = OUT_OF_MEMORY if code == -signal.SIGKILL else WORKER_CRASHED
             return RejectedDocument(doc.key, doc.unit_id, doc.origin, "extract", reason,
                                     f"extraction worker exited with code {code}")
-
-    def _set_aside(self) -> None:
-        """Lowest CPU priority for the child's process group (Tesseract included) until it is replaced."""
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PGRP, self.proc.pid, 19)
-        self.demoted = True
+        finally:
+            if set_aside:  # a child past its deadline or dead is already gone; a finished one goes now
+                self.close()
 
     def close(self) -> None:
         if self.proc is not None:
             self._kill()
             self.restarts -= 1  # a requested stop is no restart
-        self.demoted = False
 
     def __enter__(self) -> IsolatedExtractor:
         return self
@@ -174,8 +172,7 @@ class ExtractorPool:
     """Children for one extracting process: one document runs at full priority at a time; a document set
     aside (slow) frees that place for the next, in another child, up to `SPARE_CHILDREN` set aside.
 
-    Callers are threads (the Ray actor takes 1 + SPARE_CHILDREN calls at once); each takes an idle child.
-    A set-aside child is replaced after its document, so every child starts at normal priority."""
+    Callers are threads (the Ray actor takes 1 + SPARE_CHILDREN calls at once); each takes an idle child."""
 
     def __init__(self, settings: ExtractSettings, spare: int = SPARE_CHILDREN):
         self.settings = settings
@@ -187,10 +184,11 @@ class ExtractorPool:
     def extract(self, doc: SourceDocument) -> ExtractedDocument | RejectedDocument:
         with self.children:
             self.running.acquire()
-            released = threading.Event()
+            released = False
 
-            def release() -> None:
-                released.set()
+            def release() -> None:  # called in this thread, when the document is set aside
+                nonlocal released
+                released = True
                 self.running.release()
 
             with self.lock:
@@ -198,10 +196,8 @@ class ExtractorPool:
             try:
                 return extractor.extract(doc, on_slow=release)
             finally:
-                if not released.is_set():
+                if not released:
                     self.running.release()
-                if extractor.demoted:
-                    extractor.close()
                 with self.lock:
                     self.idle.append(extractor)
 
@@ -224,7 +220,9 @@ def extract(doc: SourceDocument, settings: ExtractSettings) -> ExtractedDocument
     if not settings.limits.timeout_s:
         return extract_document(doc, settings)
     with _POOLS_LOCK:
-        pool = _POOLS.get(settings) or _POOLS.setdefault(settings, ExtractorPool(settings))
+        pool = _POOLS.get(settings)
+        if pool is None:
+            pool = _POOLS[settings] = ExtractorPool(settings)
     return pool.extract(doc)
 
 

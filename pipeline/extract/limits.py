@@ -27,6 +27,11 @@ class ExtractLimits:
     memory_mb: int = 4096  # address-space cap of the isolated extraction worker; 0 = none
     slow_after_s: float = 5.0  # past this a document is set aside (low priority) and the next one starts; 0 = never
 
+    @property
+    def sets_aside(self) -> bool:
+        """Whether a slow document can be set aside: it needs a deadline to run on to, later than the wait."""
+        return 0 < self.slow_after_s < self.timeout_s
+
 
 class LimitExceeded(Exception):
     def __init__(self, reason: str, detail: str):

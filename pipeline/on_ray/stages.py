@@ -99,7 +99,7 @@ def extract_pool(configured: int | None, settings: ExtractSettings):
     if configured is not None and configured < 1:
         raise ValueError(f"--extract-concurrency must be at least 1, got {configured}")
     size = {"min_size": 1} if configured is None else {"size": configured}
-    if settings.limits.timeout_s and settings.limits.slow_after_s:
+    if settings.limits.sets_aside:
         return ActorPoolStrategy(**size, max_concurrent_calls_per_actor=1 + SPARE_CHILDREN,
                                  enable_true_multi_threading=True)
     return ActorPoolStrategy(**size)
