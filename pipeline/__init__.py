@@ -9,3 +9,11 @@
 
 ``run.py`` wires them on Ray Data; it is also the ``ray job submit`` entry point.
 """
+
+import sys
+
+# PyMuPDF 2 imports its optional layout package (pymupdf-layout, a dependency of the wheel) whenever it is
+# imported, and that loads ONNX models: half a second of CPU and ~55 MiB in every process that extracts or
+# imports a stage. Nothing here calls page.get_layout() or find_tables(), so the package is marked absent
+# (PyMuPDF treats an ImportError as "not installed") before any stage imports pymupdf.
+sys.modules.setdefault("pymupdf.layout", None)

@@ -93,17 +93,15 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
-    from pipeline.on_ray.stages import (
-        ExtractPages,
+    from pipeline.on_ray.extract_stage import ExtractPages, extract_pool
+    from pipeline.on_ray.generate_stage import (
         GenerateAndFilter,
         cache_path,
-        extract_pool,
         generate_actors,
         generate_concurrency,
-        read_concurrency,
-        read_unit,
         shared_cache,
     )
+    from pipeline.on_ray.read_stage import read_concurrency, read_unit
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
     done = read_done_markers(config.output)

@@ -50,7 +50,8 @@ def test_every_named_path_exists(doc):
 def test_a_moved_file_is_caught(tmp_path):
     """The check fails for the old place of a moved module (what it exists to catch)."""
     files = repo_files()
-    assert exists("pipeline/on_ray/stages.py", files)
+    assert exists("pipeline/on_ray/read_stage.py", files)
+    assert not exists("pipeline/on_ray/stages.py", files)
     assert not exists("pipeline/ray_stages.py", files)
     assert not exists("ray_stages.py", files)
     assert exists("docmatix/commands/NAME.py", files)

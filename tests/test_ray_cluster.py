@@ -36,7 +36,7 @@ def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster(
     import shlex
 
     from pipeline.config import add_run_arguments, config_from_args
-    from pipeline.on_ray.stages import READ_CPUS_PER_READER
+    from pipeline.on_ray.read_stage import READ_CPUS_PER_READER
 
     header = (REPO / "ray_cluster.yaml").read_text().split("\ncluster_name")[0]
     command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from pipeline.extract.isolation import SPARE_CHILDREN
-from pipeline.on_ray.stages import READ_CPUS_PER_READER, extract_pool, read_concurrency
+from pipeline.on_ray.extract_stage import extract_pool
+from pipeline.on_ray.read_stage import READ_CPUS_PER_READER, read_concurrency
 from pipeline.settings import ExtractConfig
 
 

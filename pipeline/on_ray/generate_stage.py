@@ -1,11 +1,11 @@
-"""The stages as Ray Data functions: each takes and returns Arrow tables of `rows.ROW_SCHEMA`."""
+"""Stages 3-5 on Ray: the generation actors (chunk, generate, parse, filter) and where their request
+cache lives. Each takes and returns Arrow tables of `rows.ROW_SCHEMA`."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,6 @@ import pyarrow as pa
 
 from filters.options import filters_from
 from pipeline.config import RunConfig
-from pipeline.extract.isolation import SPARE_CHILDREN, extract
-from pipeline.extract.language import tag_language
 from pipeline.generate.answer_evidence import attach_evidence
 from pipeline.generate.judge import judge_client, judge_documents, judge_sampling
 from pipeline.generate.llm_client import ClientSettings, LLMClient
@@ -22,97 +20,12 @@ from pipeline.generate.prompt_templates import load_templates
 from pipeline.generate.request_cache import RequestCache
 from pipeline.generate.token_count import approximate_tokens
 from pipeline.generate.tokenize_client import ServerTokenCounter
-from pipeline.on_ray.rows import (
-    UnitEnd,
-    decode_record,
-    from_row,
-    replace_record,
-    rows_to_table,
-    to_row,
-    with_records,
-)
-from pipeline.s1_read import iter_unit_documents
-from pipeline.s2_extract import ExtractSettings
+from pipeline.on_ray.rows import decode_record, with_records
 from pipeline.s3_chunk import chunk_or_reject, page_texts
 from pipeline.s4_generate import generate_documents
 from pipeline.s5_filter import benchmark_from, filter_document
 from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS, output_url
-from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument, WorkUnit
-
-
-def read_unit(batch: pa.Table, max_pdf_bytes: int) -> Iterator[pa.Table]:
-    """Units in, one single-row table per document out (then the unit's end marker with its count).
-
-    One table per document (and the run's small target block size) makes every document its own block,
-    so the extraction pool hands documents to whichever actor is free whatever the PDFs' sizes, instead
-    of one actor getting a block of many small PDFs."""
-    for row in batch.to_pylist():
-        unit: WorkUnit = from_row(row)
-        seq = 0
-        for item in iter_unit_documents(unit, max_pdf_bytes):
-            if isinstance(item, tuple):
-                key, reason, error = item
-                item = RejectedDocument(key, unit.unit_id, unit.paths[0] if len(unit.paths) == 1 else "", "read",
-                                        reason, error)
-            yield rows_to_table([to_row(unit.unit_id, seq, item)])
-            seq += 1
-        yield rows_to_table([to_row(unit.unit_id, seq, UnitEnd(unit.unit_id, seq))])
-
-
-class ExtractPages:
-    """Ray Data actor: extract each source document (pipeline/extract/isolation.py does the work).
-
-    An actor pool, not tasks: the number of extracting processes, and of their isolated children,
-    is the pool size whatever the corpus, where tasks would spread over however many workers Ray
-    keeps around.
-    """
-
-    def __init__(self, settings: ExtractSettings, languages: tuple[str, ...] = ()):
-        self.settings = settings
-        self.languages = languages
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = batch.to_pylist()
-        for i, row in enumerate(rows):
-            record = from_row(row)
-            if isinstance(record, SourceDocument):
-                extracted = extract(record, self.settings)
-                if isinstance(extracted, ExtractedDocument):  # language from the page text, before any LLM work
-                    extracted = tag_language(extracted, self.languages)
-                rows[i] = replace_record(row, extracted)
-        return rows_to_table(rows)
-
-
-READ_CPUS_PER_READER = 16  # one shard reader keeps ~16 extraction workers fed (reading is I/O)
-
-
-def extract_pool(configured: int | None, settings: ExtractSettings):
-    """The extraction actor pool: `configured` actors, or when unset one that grows with the cluster's
-    CPUs (an autoscaling cluster adds nodes for it). Either way its size is set by settings and the
-    cluster, never by the corpus.
-
-    With isolated children that can be set aside, each actor takes 1 + SPARE_CHILDREN documents at once
-    (pipeline/extract/isolation.py runs one at full priority): a document on its deadline does not stop
-    its actor, and the next document is already in the actor when one finishes."""
-    from ray.data import ActorPoolStrategy
-
-    if configured is not None and configured < 1:
-        raise ValueError(f"--extract-concurrency must be at least 1, got {configured}")
-    size = {"min_size": 1} if configured is None else {"size": configured}
-    if settings.limits.sets_aside:
-        return ActorPoolStrategy(**size, max_concurrent_calls_per_actor=1 + SPARE_CHILDREN,
-                                 enable_true_multi_threading=True)
-    return ActorPoolStrategy(**size)
-
-
-def read_concurrency(configured: int | None, extract_configured: int | None, cluster_cpus: float) -> int:
-    """Shard readers at once: the setting, else one per 16 extraction workers (or cluster CPUs at start)."""
-    if configured is not None:
-        if configured < 1:
-            raise ValueError(f"--read-concurrency must be at least 1, got {configured}")
-        return configured
-    feeds = extract_configured if extract_configured is not None else int(cluster_cpus)
-    return max(1, -(-feeds // READ_CPUS_PER_READER))
+from schemas.records import ExtractedDocument, RejectedDocument
 
 
 class GenerateAndFilter:
