@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.generate.request_cache import RequestCache, compact_unit_segments
-from pipeline.on_ray.rows import ROW_SCHEMA, UnitEnd, from_row, rows_to_table, to_row, with_records
 from pipeline.on_ray.generate_stage import generate_actors, per_actor_in_flight
+from pipeline.on_ray.rows import ROW_SCHEMA, UnitEnd, from_row, rows_to_table, to_row, with_records
 from pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit
 from pipeline.on_ray.unit_parts import rows_in_order, write_parts
 from schemas.records import ExtractedDocument, FinishedDocument, PageText, QAPair, RejectedDocument

@@ -45,8 +45,8 @@ from pipeline.generate.qa_parse import QA_JSON_SCHEMA, response_format
 from pipeline.generate.repetition import LoopSettings
 from pipeline.generate.request_cache import RequestCache, request_key
 from pipeline.generate.token_count import approximate_tokens
-from pipeline.on_ray.rows import UnitEnd, from_row, rows_to_table, to_row
 from pipeline.on_ray.generate_stage import cache_path, shared_cache
+from pipeline.on_ray.rows import UnitEnd, from_row, rows_to_table, to_row
 from pipeline.s3_chunk import chunk_or_reject
 from pipeline.s4_generate import answered_chunk, failed_chunk
 from pipeline.s5_filter import benchmark_from, filter_document
