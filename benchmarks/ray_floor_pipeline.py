@@ -19,12 +19,14 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract.isolation import SPARE_CHILDREN  # noqa: E402
+from pipeline.on_ray.extract_stage import extract_pool  # noqa: E402
+from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH  # noqa: E402
 from pipeline.run import configure_data_context  # noqa: E402
+from pipeline.settings import ExtractConfig  # noqa: E402
 
 SCHEMA = pa.schema([("unit_id", pa.string()), ("seq", pa.int64()), ("images", pa.list_(pa.binary())),
                     ("record", pa.binary())])
-PDF_BYTES, IMAGE_BYTES, BATCH = 30_000, 100_000, 16
+PDF_BYTES, IMAGE_BYTES = 30_000, 100_000
 
 
 def read_documents(batch: pa.Table, n: int):
@@ -61,12 +63,11 @@ def main() -> None:
     ds = ds.map_batches(read_documents, fn_kwargs={"n": n}, batch_size=1, batch_format="pyarrow", num_cpus=0,
                         compute=TaskPoolStrategy(size=1))
     ds = ds.map_batches(ExtractNothing, batch_size=1, batch_format="pyarrow",
-                        compute=ActorPoolStrategy(size=workers, max_concurrent_calls_per_actor=1 + SPARE_CHILDREN,
-                                                  enable_true_multi_threading=True))
-    ds = ds.map_batches(GenerateNothing, batch_size=BATCH, num_cpus=0, batch_format="pyarrow",
+                        compute=extract_pool(workers, ExtractConfig().stage_settings()))  # the run's pool
+    ds = ds.map_batches(GenerateNothing, batch_size=DOCUMENTS_PER_BATCH, num_cpus=0, batch_format="pyarrow",
                         compute=ActorPoolStrategy(size=1, max_concurrent_calls_per_actor=4,
                                                   enable_true_multi_threading=True))
-    ds = ds.map_batches(write_nothing, batch_size=BATCH, batch_format="pyarrow", num_cpus=0,
+    ds = ds.map_batches(write_nothing, batch_size=DOCUMENTS_PER_BATCH, batch_format="pyarrow", num_cpus=0,
                         compute=TaskPoolStrategy(size=1))
     documents = sum(row["documents"] for row in ds.iter_rows())
     if documents != n:

@@ -25,7 +25,7 @@ from pipeline.cluster_paths import NonPortablePath, check_portable_paths, runnin
 from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
 from pipeline.generate.llm_embedded import EmbeddedServer  # noqa: E402
 from pipeline.generate.prompt_templates import load_templates  # noqa: E402
-from pipeline.on_ray.rows import rows_to_table, to_row  # noqa: E402
+from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, rows_to_table, to_row  # noqa: E402
 from pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
 from pipeline.on_ray.unit_parts import write_parts  # noqa: E402
 from pipeline.run_progress import RequestProgress  # noqa: E402
@@ -138,15 +138,16 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         # A fixed pool sharing the endpoints' slots (one actor on one machine); many batches at once per
         # actor keep its share of the slots busy while the next batch is chunked.
         actors = generate_actors(config.generate_actors, len(endpoints), config.max_in_flight)
-        calls = generate_concurrency(config, len(endpoints), 16, actors)
+        calls = generate_concurrency(config, len(endpoints), DOCUMENTS_PER_BATCH, actors)
         ds = ds.map_batches(GenerateAndFilter, fn_constructor_args=(config, endpoints, model, actors),
-                            batch_size=16, num_cpus=0, batch_format="pyarrow",
+                            batch_size=DOCUMENTS_PER_BATCH, num_cpus=0, batch_format="pyarrow",
                             compute=ActorPoolStrategy(size=actors, enable_true_multi_threading=True,
                                                       max_concurrent_calls_per_actor=calls))
     run_id = uuid.uuid4().hex[:8]
     # Workers write each batch's rows into the unit's parts; only a row per part comes back here.
-    ds = ds.map_batches(write_parts, fn_kwargs={"output": config.output, "run_id": run_id}, batch_size=16,
-                        batch_format="pyarrow", num_cpus=0, compute=TaskPoolStrategy(size=readers))
+    ds = ds.map_batches(write_parts, fn_kwargs={"output": config.output, "run_id": run_id},
+                        batch_size=DOCUMENTS_PER_BATCH, batch_format="pyarrow", num_cpus=0,
+                        compute=TaskPoolStrategy(size=readers))
     limits = ShardLimits(config.rows_per_shard, config.bytes_per_shard)
     commit_task = ray.remote(num_cpus=0)(commit_unit)
     cache = shared_cache(config) if config.use_request_cache else None

@@ -8,6 +8,8 @@
                               pages, chunks and pairs that no stage reads column-wise)
 
 Rows of every kind share this one schema, so Ray never has to unify Arrow types between blocks.
+Up to extraction every document is its own block (pipeline/run.py); the stages after it take
+DOCUMENTS_PER_BATCH rows at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class UnitEnd:
 KINDS: dict[type, str] = {WorkUnit: "unit", SourceDocument: "source", ExtractedDocument: "extracted",
                           RejectedDocument: "rejected", FinishedDocument: "finished", UnitEnd: "unit_end"}
 DOCUMENT_KINDS = ("source", "extracted", "rejected", "finished")  # what counts towards a unit's documents
+DOCUMENTS_PER_BATCH = 16  # rows per call of each stage after extraction (generation, writing, ray-vllm's parsing)
 
 ROW_SCHEMA = pa.schema([
     ("unit_id", pa.string()), ("seq", pa.int64()), ("kind", pa.string()), ("key", pa.string()),

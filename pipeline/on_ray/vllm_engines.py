@@ -46,7 +46,7 @@ from pipeline.generate.repetition import LoopSettings
 from pipeline.generate.request_cache import RequestCache, request_key
 from pipeline.generate.token_count import approximate_tokens
 from pipeline.on_ray.generate_stage import cache_path, shared_cache
-from pipeline.on_ray.rows import UnitEnd, from_row, rows_to_table, to_row
+from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, UnitEnd, from_row, rows_to_table, to_row
 from pipeline.s3_chunk import chunk_or_reject
 from pipeline.s4_generate import answered_chunk, failed_chunk
 from pipeline.s5_filter import benchmark_from, filter_document
@@ -345,8 +345,8 @@ def apply(ds, config: RunConfig):
                                                    "schema": prompt_schema(config)}, batch_size=1,
                         batch_format="pyarrow", num_cpus=LIGHT_TASK_CPUS)
     ds = build(config)(ds)
-    ds = ds.map_batches(chunk_outcomes, fn_kwargs={"config": config}, batch_size=16, batch_format="pyarrow",
+    ds = ds.map_batches(chunk_outcomes, fn_kwargs={"config": config}, batch_size=DOCUMENTS_PER_BATCH, batch_format="pyarrow",
                         num_cpus=LIGHT_TASK_CPUS)
     # No core reserved: filtering is light, and an idle actor holding one would starve the others.
-    return ds.map_batches(RegroupDocuments, fn_constructor_args=(config,), batch_size=16, num_cpus=0,
+    return ds.map_batches(RegroupDocuments, fn_constructor_args=(config,), batch_size=DOCUMENTS_PER_BATCH, num_cpus=0,
                           batch_format="pyarrow", compute=ActorPoolStrategy(size=1))
