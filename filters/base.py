@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
-from filters.text import normalise_question, numbers, words
+from filters.text import normalise_question, numbers, stem, words
+from filters.text_language import language
 from schemas.records import PageWords
 
 
@@ -14,9 +15,9 @@ from schemas.records import PageWords
 class PairContext:
     """What a filter may look at besides the pair itself.
 
-    One context per chunk; `seen_questions` is shared by every chunk of a document, so the dedup
-    filters see the questions kept so far. The caller records a pair once it has passed every filter
-    (`record_kept`): a dropped pair must not make a later copy of itself look like a duplicate.
+    One context per chunk; `seen_questions` and `kept_pairs` are shared by every chunk of a document,
+    so the dedup filters see the pairs kept so far. The caller records a pair once it has passed every
+    filter (`record_kept`): a dropped pair must not make a later copy of itself look like a duplicate.
     """
 
     # The chunk's page text the pair was generated from; None when unknown (filter-check without a
@@ -26,9 +27,11 @@ class PairContext:
     template: str = ""
     # (page index, words with boxes) of the chunk's pages; None when not known (no_evidence abstains).
     page_words: list[tuple[int, PageWords]] | None = None
+    kept_pairs: list[tuple[str, str]] = field(default_factory=list)  # (question, answer) kept so far in the doc
 
-    def record_kept(self, question: str) -> None:
+    def record_kept(self, question: str, answer: str = "") -> None:
         self.seen_questions.add(normalise_question(question))
+        self.kept_pairs.append((question, answer))
 
     # Computed once per chunk, not once per pair.
     @cached_property
@@ -37,7 +40,20 @@ class PairContext:
 
     @cached_property
     def source_numbers(self) -> frozenset[str]:
-        return frozenset(numbers(self.source_text or ""))
+        return frozenset(numbers(self.source_text or "", glued=True))
+
+    @cached_property
+    def source_stems(self) -> frozenset[str]:
+        return frozenset(stem(w) for w in self.source_words)
+
+    @cached_property
+    def source_language(self) -> str | None:
+        return language(self.source_text) if self.source_text else None
+
+    def in_page_language(self, text: str) -> bool:
+        """`text` is in the page's language, or either is too short to tell: word-for-word checks apply."""
+        own = language(text)
+        return own is None or self.source_language is None or own == self.source_language
 
 
 class PairFilter(Protocol):

@@ -1,9 +1,10 @@
 """Drop answers the chunk text does not support (`ungrounded`), without asking an LLM.
 
-Every number in the answer must appear in the chunk text (numbers are where small models invent
-most), and at least `grounding_threshold` of the answer's content words must too. A word counts as
-found when the text has it or a word within a small edit distance (OCR slips, "invoice"/"invoices",
-"issue"/"issued").
+At least `grounding_threshold` of the answer's content words must appear in the chunk text. A word
+counts as found when the text has it, a word of the same stem ("employed"/"employment"), or a word
+within a small edit distance (OCR slips). Numbers, names and codes are `answer_values`' to check,
+exactly; this filter judges the words around them (a number the page prints counts as found words).
+An answer in another language than its page is not judged word for word.
 
 An answer cannot pass by saying nothing. One with no content word and no number ("Answer each from
 the document.") is `no_content`, except a bare yes/no, which is judged by its question's words
@@ -17,14 +18,14 @@ from rapidfuzz import fuzz, process
 
 from filters.base import PairContext
 from filters.settings import FilterSettings
-from filters.text import content_words, numbers, words
+from filters.text import NUMBER_WORDS, content_words, numbers, stem, words
 
 # rapidfuzz ratio (0-100) at which an answer word counts as the same word as one in the text.
 SAME_WORD_SCORE = 85.0
 
 
 def word_found(word: str, context: PairContext) -> bool:
-    if word in context.source_words:
+    if word in context.source_words or stem(word) in context.source_stems:
         return True
     if len(word) < 5:  # short words are one edit from many others: exact only
         return False
@@ -34,16 +35,21 @@ def word_found(word: str, context: PairContext) -> bool:
 _YES_NO = frozenset({"yes", "no", "true", "false", "correct", "incorrect"})
 
 
+# A number of the answer that the page prints weighs as much as this many words: "Elle a augmenté de
+# 23 %." is grounded by its figure, not by "augmenté".
+NUMBER_WEIGHT = 2
+
+
 def grounding_score(answer: str, context: PairContext) -> float | None:
-    """Share of the answer's content words found in the chunk text; 0.0 if any number is not; None
-    when the answer has nothing to check (no content word, no number)."""
-    nums = numbers(answer)
-    if any(n not in context.source_numbers for n in nums):
-        return 0.0
-    wanted = set(content_words(answer)) or set(content_words(answer, min_chars=1))
+    """Share of the answer's content words (and, weighted, numbers) found in the chunk text; None when
+    the answer has nothing to check (no content word, no number)."""
+    spelled = {w for w in words(answer) if w in NUMBER_WORDS}  # "Nine sections": a figure, in words
+    nums = set(numbers(answer)) | {NUMBER_WORDS[w] for w in spelled}
+    wanted = (set(content_words(answer)) or set(content_words(answer, min_chars=1))) - spelled
     if not wanted:
         return 1.0 if nums else None
-    return sum(word_found(w, context) for w in wanted) / len(wanted)
+    found = sum(word_found(w, context) for w in wanted) + NUMBER_WEIGHT * len(nums & context.source_numbers)
+    return found / (len(wanted) + NUMBER_WEIGHT * len(nums & context.source_numbers))
 
 
 def is_yes_no(answer: str) -> bool:
@@ -59,6 +65,8 @@ class GroundingFilter:
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if context.source_text is None:  # nothing to check against (filter-check without a context)
+            return True, None
+        if not context.in_page_language(answer):  # a translation shares no words with its page
             return True, None
         score = grounding_score(answer, context)
         if score is None and is_yes_no(answer):

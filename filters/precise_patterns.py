@@ -22,9 +22,15 @@ first pattern that matches. What changes, and why:
 - stray `Q<n>:`/`A<n>:` markers must start a line or a sentence and be upper case, so "form A4: ..."
   inside a sentence is not a marker; a leading marker is stripped first, in any case or spacing.
 The IP-address and blank-line patterns are kept as they were.
+
+And one rule for all the structural patterns (braces, brackets, tags, IP addresses, code): a match that
+the chunk itself prints is no artefact of the model. A manual's `\\begin{question}`, a network guide's
+192.168.0.1 or a form's `<name>` field are answers about the page.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import regex
 
@@ -42,6 +48,9 @@ _CODE_SIGNS: list[tuple[tuple[str, ...], regex.Pattern]] = [(guards, regex.compi
      r"\bdef\s+\w+\s*\(|\bfunction\s*\w*\s*\(|\b(?:var|let|const)\s+\w+\s*=|#include\s*<|\bprint\s*\("),
     (("import",), r"^[ \t]*(?:import\s+[\w.]+[ \t]*$|from\s+[\w.]+\s+import\s)"),
     (("```",), r"```"),
+    # LaTeX markup: a command with an argument, a known maths command, or a $...$ formula with commands.
+    (("\\",), r"\\[A-Za-z]+\s*[{\[_^]|\\(?:frac|sqrt|sum|int|alpha|beta|gamma|delta|mathbb|mathrm|textbf|"
+              r"begin|end|left|right|cdot|times|leq|geq|infty|partial)\b|\$[^$\n]*\\[^$\n]*\$"),
 ]]
 _URL_OR_EMAIL = regex.compile(r"\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", regex.I)
 
@@ -68,21 +77,57 @@ PRECISE_PATTERNS: dict[str, regex.Pattern | None] = {
 }
 
 
-def looks_like_code(text: str) -> bool:
+# The patterns that a match printed in the chunk excuses (see the module docstring).
+_PAGE_MAY_PRINT = frozenset({"curly_braces", "square_brackets", "angle_brackets", "ip_address", "code_like"})
+_SPACES = regex.compile(r"\s+")
+
+
+@lru_cache(maxsize=64)  # one chunk text, many pairs
+def _spaced(source: str) -> str:
+    return _SPACES.sub(" ", source)
+
+
+def _printed(span: str, source: str | None) -> bool:
+    return source is not None and _SPACES.sub(" ", span.strip()) in source
+
+
+def _matches(pattern: regex.Pattern, text: str, source: str | None) -> bool:
+    return any(not _printed(m.group(), source) for m in pattern.finditer(text))
+
+
+def looks_like_code(text: str, source: str | None = None) -> bool:
     text = _URL_OR_EMAIL.sub(" ", text)
-    return any(any(g in text for g in guards) and pattern.search(text) for guards, pattern in _CODE_SIGNS)
+    return any(any(g in text for g in guards) and _matches(pattern, text, source) for guards, pattern in _CODE_SIGNS)
 
 
-def precise_reason(text: str) -> str | None:
+def precise_reason(text: str, source: str | None = None) -> str | None:
+    """The first precise pattern `text` matches; with the chunk text (`source`), structural matches that
+    the chunk prints do not count."""
     for reason, pattern in PRECISE_PATTERNS.items():
-        if looks_like_code(text) if pattern is None else pattern.search(text):
+        printed = source if reason in _PAGE_MAY_PRINT else None
+        if looks_like_code(text, printed) if pattern is None else _matches(pattern, text, printed):
             return reason
     return None
+
+
+# An answer that is markup and nothing else ("\\correctchoice{René Coty}", "<b>Zone C</b>") where the
+# question asks for no command, tag or syntax: the page may print it, but the reader wanted its content.
+_MARKUP_ONLY = regex.compile(r"^\s*(?:\\[A-Za-z]+\*?\s*(?:\[[^\]\n]*\])?\s*\{[^\n]*\}|<(\w+)[^>\n]*>[^<\n]*</\1>)\s*\.?\s*$")
+_ASKS_FOR_SYNTAX = regex.compile(r"\b(?:command|macro|environment|syntax|code|tag|markup|option|argument|write|"
+                                 r"typed?|latex|html|declar\w*|keyword|function|call)\b", regex.I)
+
+
+def markup_only(question: str, answer: str) -> bool:
+    return bool(_MARKUP_ONLY.match(answer)) and not _ASKS_FOR_SYNTAX.search(question)
 
 
 class PrecisePatternFilter:
     name = "precise_patterns"
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
-        reason = precise_reason(strip_leading_marker(question)) or precise_reason(strip_leading_marker(answer))
+        source = _spaced(context.source_text) if context.source_text is not None else None
+        question, answer = strip_leading_marker(question), strip_leading_marker(answer)
+        if markup_only(question, answer):
+            return False, "code_like"
+        reason = precise_reason(question, source) or precise_reason(answer, source)
         return (reason is None), reason

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from filters.answer_position import AnswerPositionFilter
+from filters.answer_values import AnswerValuesFilter
 from filters.base import PairContext, PairFilter
 from filters.duplicate_question import DuplicateQuestionFilter
 from filters.empty_pair import EmptyPairFilter
+from filters.generic_pair import GenericPairFilter
 from filters.grounding import GroundingFilter
+from filters.language_mismatch import LanguageMismatchFilter
 from filters.length_bounds import LengthBoundsFilter
 from filters.near_duplicate_question import NearDuplicateQuestionFilter
 from filters.no_evidence import NoEvidenceFilter
+from filters.not_stated import NotStatedFilter
+from filters.page_form import PageFormFilter
 from filters.precise_patterns import PrecisePatternFilter
 from filters.prompt_echo import PromptEchoFilter
 from filters.question_form import QuestionFormFilter
 from filters.reference_patterns import ReferencePatternFilter
 from filters.settings import FILTER_DEFAULTS, FilterSettings
+from filters.truncated_answer import TruncatedAnswerFilter
 
 # Each factory takes the filter settings and the run's prompt templates folder (`--prompts-dir`, which
 # the echo filter guards against; None: prompts/).
@@ -31,7 +38,14 @@ FILTERS: dict[str, Callable[[FilterSettings, str | None], PairFilter]] = {
     "length": lambda s, prompts_dir: LengthBoundsFilter(s),
     "not_a_question": lambda s, prompts_dir: QuestionFormFilter(),
     "precise_patterns": lambda s, prompts_dir: PrecisePatternFilter(),
+    "not_stated": lambda s, prompts_dir: NotStatedFilter(),
+    "truncated": lambda s, prompts_dir: TruncatedAnswerFilter(),
+    "page_form": lambda s, prompts_dir: PageFormFilter(),
+    "language_mismatch": lambda s, prompts_dir: LanguageMismatchFilter(),
+    "generic": lambda s, prompts_dir: GenericPairFilter(),
+    "answer_values": lambda s, prompts_dir: AnswerValuesFilter(),
     "grounding": lambda s, prompts_dir: GroundingFilter(s),
+    "answer_position": lambda s, prompts_dir: AnswerPositionFilter(),
     "no_evidence": lambda s, prompts_dir: NoEvidenceFilter(),  # --require-evidence adds it (answer_evidence.py)
     "duplicate": lambda s, prompts_dir: DuplicateQuestionFilter(),
     "near_duplicate": lambda s, prompts_dir: NearDuplicateQuestionFilter(s),
@@ -43,8 +57,10 @@ PRESETS: dict[str, list[str]] = {
     "docmatix-exact": ["empty", "reference_patterns"],
     # The reference rules plus the echo filter: no pair copied from our own prompts is kept.
     "docmatix": ["empty", "prompt_echo", "reference_patterns"],
-    "strict": ["empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
-               "near_duplicate"],
+    # Form first (cheap), then what the pair says against the page, then dedup against the kept pairs.
+    "strict": ["empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "not_stated", "truncated",
+               "page_form", "language_mismatch", "generic", "answer_values", "grounding", "answer_position",
+               "duplicate", "near_duplicate"],
 }
 
 

@@ -27,8 +27,9 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter],
     doc = generated.document
     kept, dropped = [], []
     seen: set[str] = set()  # shared by the document's chunks: dedup spans chunks and templates
+    kept_pairs: list[tuple[str, str]] = []
     for chunk_result in generated.chunks:
-        context = PairContext(source_text=chunk_result.chunk.text, seen_questions=seen,
+        context = PairContext(source_text=chunk_result.chunk.text, seen_questions=seen, kept_pairs=kept_pairs,
                               template=chunk_result.chunk.template,
                               page_words=chunk_page_words(doc.pages, chunk_result.chunk.page_indices))
         for pair in chunk_result.pairs:
@@ -40,7 +41,7 @@ def filter_document(generated: GeneratedDocument, filters: list[PairFilter],
             if reasons:
                 dropped.append(DroppedPair(pair, reasons))
             else:
-                context.record_kept(pair.question)  # only kept questions make later ones duplicates
+                context.record_kept(pair.question, pair.answer)  # only kept questions make later ones duplicates
                 kept.append(pair)
     return FinishedDocument(doc.key, doc.unit_id, doc, kept, dropped, generated.chunks,
                             _rejection(doc, kept, dropped, generated.chunks))

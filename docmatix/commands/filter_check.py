@@ -44,6 +44,7 @@ def parse_item(line: str) -> dict:
 def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_reasons: bool = False) -> int:
     """Write one verdict per input line; returns the exit status (1 if any line was invalid)."""
     seen_by_key: dict[str | None, set[str]] = {}
+    kept_by_key: dict[str | None, list[tuple[str, str]]] = {}
     status = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -54,12 +55,13 @@ def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_rea
             verdict = {"keep": False, "reasons": ["invalid_input"], "error": f"line {number}: {e}"}
             status = 1
         else:
-            key = item.get("key")
+            key = None if item.get("key") is None else str(item["key"])
             context = PairContext(source_text=item.get("context"), template=str(item.get("template") or ""),
-                                  seen_questions=seen_by_key.setdefault(None if key is None else str(key), set()))
+                                  seen_questions=seen_by_key.setdefault(key, set()),
+                                  kept_pairs=kept_by_key.setdefault(key, []))
             reasons = apply_filters(filters, item["question"], item["answer"], context, all_reasons)
             if not reasons:
-                context.record_kept(item["question"])
+                context.record_kept(item["question"], item["answer"])
             verdict = {"keep": not reasons, "reasons": reasons}
         out.write(json.dumps(verdict, ensure_ascii=False) + "\n")
     out.flush()

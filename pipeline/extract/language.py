@@ -1,4 +1,4 @@
-"""Document language: py3langid's model, shipped inside its wheel (no download, no network).
+"""Document language, from the project's one language identifier (filters/text_language.py).
 
 Detected once per extracted document on its page text; `--languages en,fr` rejects the others with
 the document reason `language`. The rejection's error text starts with the detected code so that
@@ -8,8 +8,8 @@ the document reason `language`. The rejection's error text starts with the detec
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
+from filters.text_language import identify
 from schemas.records import ExtractedDocument, RejectedDocument
 from schemas.reject_reasons import LANGUAGE
 
@@ -24,19 +24,12 @@ class LanguageGuess:
     probability: float
 
 
-@lru_cache(maxsize=1)
-def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
-
-
 def detect_language(text: str) -> LanguageGuess:
     sample = text[:SAMPLE_CHARS]
     if not any(ch.isalpha() for ch in sample):
         return LanguageGuess(UNKNOWN, 0.0)
-    code, prob = _identifier().classify(sample)
-    return LanguageGuess(str(code), float(prob))
+    code, prob = identify(sample)
+    return LanguageGuess(code, prob)
 
 
 def parse_languages(text: str) -> list[str]:

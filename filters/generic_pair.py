@@ -1,0 +1,67 @@
+"""Drop generic pairs (`generic_pair`): a question any document could be asked, answered with words any
+document could be described by. "What is the main topic of the document?" / "The document discusses
+various topics related to the subject."
+
+A generic question is fine when its answer is specific to the page: "It is an invoice from Northwind
+Office Supplies to Larkspur Design Studio" names what is on it. So the answer is what decides: fewer
+than `MIN_SPECIFIC_WORDS` of its words are both on the page and not generic vocabulary. An answer made
+of generic vocabulary alone ("Various factors.") is generic whatever was asked.
+"""
+
+from __future__ import annotations
+
+from filters.base import PairContext
+from filters.text import content_words, numbers, stem
+
+# Words that describe any document or any answer. Stems, so "discusses"/"discussion" are one entry.
+_GENERIC_TEXT = """
+    main topic topics subject subjects purpose purposes overview summary summarise summarize theme themes
+    idea ideas point points goal goals aim aims focus focuses focused key important importance discuss
+    discusses discussed discussion content contents overall primary central general generally author
+    authors writer reader readers message takeaway takeaways significance significant conclusion purpose
+    various variety range different several many number aspects aspect related relating relevant
+    regarding concerning concern concerns overall issue issues matter matters things thing stuff factors
+    factor reasons reason benefits benefit information informative explain explains explanation
+    explained describe describing description provide provides providing help helps helping understand
+    understanding know knowledge intended intends purpose serve serves serving goal audience people
+    users user readers overview introduce introduces introduction present presents presented highlight
+    highlights highlighted cover covers covered outline outlines insight insights useful valuable
+    essential crucial role roles type types kind kinds certain specific particular basic basics whole
+    entire discussed addresses address deal deals dealing talk talks talking about mainly primarily
+    brief briefly short detail details detailed data facts fact context background field area areas
+    process processes approach approaches method methods concept concepts practice practices
+    good better best well way ways lot lots including such other others related field
+    sujet sujets principal principale principaux thème thèmes objectif objectifs but texte contenu résumé
+    divers diverses différents différentes informations aspects points général générale
+    thema inhalt zweck ziel tema principal contenido propósito
+    主要 内容 主题 目的 文档 文件 信息 各种 相关 方面
+"""
+GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC_TEXT.split())
+MIN_SPECIFIC_WORDS = 2
+
+
+def specific_words(text: str, context: PairContext) -> set[str]:
+    """Stems of `text`'s content words that are not generic vocabulary (and, given a page, are on it)."""
+    stems = {stem(w) for w in content_words(text)} - GENERIC_STEMS
+    if context.source_text is not None:
+        stems &= context.source_stems
+    return stems
+
+
+def is_generic_question(question: str) -> bool:
+    return not ({stem(w) for w in content_words(question)} - GENERIC_STEMS) and not numbers(question)
+
+
+def is_generic_answer(answer: str, context: PairContext) -> bool:
+    return len(specific_words(answer, context)) < MIN_SPECIFIC_WORDS and not numbers(answer)
+
+
+class GenericPairFilter:
+    name = "generic"
+
+    def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
+        answer_stems = {stem(w) for w in content_words(answer)}
+        vacuous_answer = len(answer_stems) >= 2 and not (answer_stems - GENERIC_STEMS) and not numbers(answer)
+        if vacuous_answer or (is_generic_question(question) and is_generic_answer(answer, context)):
+            return False, "generic_pair"
+        return True, None
