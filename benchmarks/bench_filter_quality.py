@@ -57,9 +57,9 @@ def main() -> None:
           f"{len({p.key for p in pairs})} documents")
     width = 16
     print(f"{'':<34}" + "".join(f"{n:>{width}}" for n in names))
-    rows = [("bad pairs dropped", lambda v: share(sum(not x["keep"] for x, p in zip(v, pairs) if not p.keep),
+    rows = [("bad pairs dropped", lambda v: share(sum(not x["keep"] for x, p in zip(v, pairs, strict=True) if not p.keep),
                                                   len(bad))),
-            ("good pairs kept", lambda v: share(sum(x["keep"] for x, p in zip(v, pairs) if p.keep),
+            ("good pairs kept", lambda v: share(sum(x["keep"] for x, p in zip(v, pairs, strict=True) if p.keep),
                                                 len(pairs) - len(bad)))]
     for label, value in rows:
         print(f"{label:<34}" + "".join(f"{value(results[n][0]):>{width}}" for n in names))
@@ -72,11 +72,11 @@ def main() -> None:
             f"{share(sum(not results[n][0][i]['keep'] for i in of_kind), len(of_kind)):>{width}}" for n in names))
     print("good pairs dropped, by reason")
     for name in names:
-        reasons = Counter(x["reasons"][0] for x, p in zip(results[name][0], pairs) if p.keep and not x["keep"])
+        reasons = Counter(x["reasons"][0] for x, p in zip(results[name][0], pairs, strict=True) if p.keep and not x["keep"])
         print(f"  {name:<32}" + (", ".join(f"{r} {c}" for r, c in reasons.most_common()) or "none"))
     if args.misses:
         print(f"\n{DEFAULT_PRESET}: wrong verdicts")
-        for x, p in zip(results[DEFAULT_PRESET][0], pairs):
+        for x, p in zip(results[DEFAULT_PRESET][0], pairs, strict=True):
             if x["keep"] != p.keep:
                 print(f"[{p.kind}] {p.key} {'dropped ' + ','.join(x['reasons']) if p.keep else 'kept'}\n"
                       f"   Q: {p.question}\n   A: {p.answer}")

@@ -5,7 +5,8 @@ the figure of another table row, the date of another event, the number of anothe
 North Coast's row. A value is in place when one of its occurrences stands with the question's most
 specific terms (those the page has on few lines, such as a row label) or the answer's own: in the same sentence, or,
 in a table, in the row label that precedes it (walking back over the row's other cells, which the text
-layer often gives one per line). Only values that can be placed are judged: numbers of the answer that
+layer often gives one per line), and, when the question names a year that heads one of the table's
+columns, in that column. Only values that can be placed are judged: numbers of the answer that
 the page prints at most a few times, in answers with one or two of them, for questions whose specific
 terms the page has.
 """
@@ -29,6 +30,7 @@ SHORT_LINE_CHARS = 45  # a line this short ends where it breaks (a cell, a headi
 ROW_LABEL_LINES = 3
 ROW_WORDS = 6
 SENTENCE_CHARS = 300
+_ABBREVIATION = regex.compile(r"(?:\b\w\.\w\.|\b(?:e\.g|etc|vs|cf|no|nr|fig|p|pp|approx|incl)\.)$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def _is_break(page: PageLines, offset: int) -> bool:
     ch = page.text[offset]
     if ch == "\n":
         return len(page.lines[_line_of(page, offset)]) < SHORT_LINE_CHARS
+    if ch == "." and _ABBREVIATION.search(page.text[max(0, offset - 5):offset + 1]):
+        return False
     return ch in ".!?;。！？" and (offset + 1 >= len(page.text) or page.text[offset + 1].isspace())
 
 
@@ -99,6 +103,49 @@ def row_label(page: PageLines, line: int) -> frozenset[str]:
     return frozenset(found)
 
 
+_YEAR = regex.compile(r"^(?:19|20)\d\d$")
+
+
+def _row_cells(page: PageLines, line: int) -> tuple[int, int] | None:
+    """(first, last) line of the cell-only lines around `line` (one table row's figures), or None."""
+    if not _CELL_LINE.match(page.lines[line]):
+        return None
+    first, last = line, line
+    while first > 0 and _CELL_LINE.match(page.lines[first - 1]) and page.lines[first - 1].strip():
+        first -= 1
+    while last + 1 < len(page.lines) and _CELL_LINE.match(page.lines[last + 1]) and page.lines[last + 1].strip():
+        last += 1
+    return first, last
+
+
+def header_years(page: PageLines, line: int) -> list[str]:
+    """The years of the column headers above `line`'s table: from the table's first line (after the last
+    prose line) to its first figure that is not a year. Empty when there is no such header."""
+    start = line
+    while start > 0 and len(page.lines[start - 1]) < SHORT_LINE_CHARS:
+        start -= 1
+    years = []
+    for i in range(start, line):
+        found = numbers(page.lines[i])
+        if _CELL_LINE.match(page.lines[i]) and found and not all(_YEAR.match(n) for n in found):
+            break
+        years += [n for n in found if _YEAR.match(n)]
+    return years
+
+
+def wrong_column(question: str, page: PageLines, offset: int) -> bool:
+    """The question asks for a year's column and the value stands in another one (cells one per line)."""
+    asked = [n for n in numbers(question) if _YEAR.match(n)]
+    line = _line_of(page, offset)
+    cells = _row_cells(page, line)
+    if not asked or cells is None:
+        return False
+    years = header_years(page, cells[0])
+    if len(years) != cells[1] - cells[0] + 1 or not set(asked) & set(years):
+        return False
+    return years[line - cells[0]] not in asked
+
+
 def specific_anchors(question: str, page: PageLines) -> set[str]:
     """The question's terms that the page has on a few lines only (MAX_ANCHOR_LINES)."""
     terms = {stem(w) for w in content_words(question)} | set(numbers(question))
@@ -111,7 +158,8 @@ def out_of_place(question: str, answer: str, context: PairContext) -> str | None
         return None
     page = page_lines(context.source_text)
     asked = set(numbers(question))
-    values = [v for v in dict.fromkeys(numbers(strip_leading_marker(answer))) if v not in asked]
+    # Single digits stand everywhere (list items, citations, footnotes): they cannot be placed.
+    values = [v for v in dict.fromkeys(numbers(strip_leading_marker(answer))) if v not in asked and len(v) > 1]
     if any(v not in context.source_numbers for v in values):
         return None  # the answer computes (its result is not on the page): its operands may stand anywhere
     if not values or len(values) > MAX_VALUES:
@@ -128,6 +176,8 @@ def out_of_place(question: str, answer: str, context: PairContext) -> str | None
             continue
         placed = False
         for offset in offsets:
+            if wrong_column(question, page, offset):
+                continue
             sentence = sentence_at(page, offset)
             near = {stem(w) for w in content_words(sentence)} | set(numbers(sentence))
             if anchors & (near | row_label(page, _line_of(page, offset))):
@@ -140,6 +190,9 @@ def out_of_place(question: str, answer: str, context: PairContext) -> str | None
 
 class AnswerPositionFilter:
     name = "answer_position"
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return out_of_place(question, answer, context)
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if out_of_place(question, answer, context) is not None:

@@ -9,6 +9,7 @@ but still supports passes:
   supports (a sum, difference, product, ratio, percentage or percentage change; "about" allows 1 %), in
   the answer's rounding and scale ("15.8 million" for 15,777,556);
 - a small count, for a question that asks to count; a number the page spells in words;
+- a month next to one the page names (a due date computed from a term: "by early April");
 - an acronym of words the page has ("DRAC": Direction régionale des affaires culturelles).
 Capitalised words are names only in an answer in the page's language that capitalises names alone
 (German capitalises every noun; a translation renames things). Values taken from the question are the
@@ -56,6 +57,8 @@ _APPROX = regex.compile(r"(?:about|approximately|approx\.?|roughly|around|nearly
                         r"près de|etwa|rund|aproximadamente|约|大约|約)\s*(?:[A-Z]{3}|[€$£])?\s*$", regex.I)
 # Languages whose capitals mark names alone (German capitalises every noun).
 _NAME_CAPITALS = frozenset({"en", "fr", "es", "it", "pt", "nl"})
+_PERCENT = regex.compile(r"\s*(?:%|％|percent|per cent|pour cent|prozent|por ciento|percentage point)", regex.I)
+_NUMBER_HEAD = regex.compile(r"^[\d.,\s]+")
 _TIME = regex.compile(r"(?<![\d:])\d{1,2}[:h]\d{2}(?![\d:])")  # a clock time is one value, "21:10"
 SMALL_COUNT = 12
 APPROX_SHARE = 0.01
@@ -68,13 +71,15 @@ def _value(token: str) -> float | None:
         return None
 
 
-def _one_step(values: list[float], target: float, tolerance: float) -> bool:
+def _one_step(values: list[float], target: float, tolerance: float, percent: bool) -> bool:
+    """`target` is a sum, difference, product or ratio of two `values`, or with `percent` (the answer
+    writes it as a percentage) a share or a change in percent."""
     for a, b in combinations(values, 2):
         candidates = [a + b, a - b, a * b, a * b / 100]
         if b:
-            candidates += [a / b, a / b * 100, (a - b) / b * 100]
+            candidates += [a / b] + ([a / b * 100, (a - b) / b * 100] if percent else [])
         if a:
-            candidates += [b / a, b / a * 100, (b - a) / a * 100]
+            candidates += [b / a] + ([b / a * 100, (b - a) / a * 100] if percent else [])
         if any(abs(abs(c) - target) <= tolerance for c in candidates):
             return True
     return len(values) > 2 and abs(sum(values) - target) <= tolerance
@@ -130,7 +135,7 @@ def unsupported_numbers(question: str, answer: str, context: PairContext) -> lis
     checked = [v for v in map(_value, asked) if v is not None]
     missing = []
     text = unicodedata.normalize("NFKC", answer)
-    pending: list[tuple[str, float, float, float]] = []
+    pending: list[tuple[str, float, float, float, bool]] = []
     for token, start in number_spans(text, spaced=True):
         value = _value(token)
         if token in context.source_numbers or token in asked or token in page_words:
@@ -147,9 +152,10 @@ def unsupported_numbers(question: str, answer: str, context: PairContext) -> lis
         target, tolerance = scaled.get(token, (value, 0.5 * 10 ** -len(token.partition(".")[2]) + 1e-9))
         if _APPROX.search(text[:start]):
             tolerance = max(tolerance, APPROX_SHARE * target)
-        pending.append((token, value, target, tolerance))
-    for token, value, target, tolerance in pending:  # the answer's later figures may be the operands
-        if _one_step(checked, target, tolerance):
+        percent = bool(_PERCENT.match(_NUMBER_HEAD.sub("", text[start:], count=1)))
+        pending.append((token, value, target, tolerance, percent))
+    for token, value, target, tolerance, percent in pending:  # the answer's later figures may be operands
+        if _one_step(checked, target, tolerance, percent):
             checked.append(value)
         else:
             missing.append(token)
@@ -190,7 +196,7 @@ def unsupported_months(question: str, answer: str, context: PairContext) -> list
         month = _MONTHS.get(word)
         if month is not None and word not in context.source_words and word not in asked:
             page_months = _page_months(context) if page_months is None else page_months
-            if month not in page_months:
+            if not {month - 1, month, month + 1, (month % 12) + 1, ((month - 2) % 12) + 1} & page_months:
                 missing.append(word)
     return missing
 
@@ -204,6 +210,9 @@ def missing_values(question: str, answer: str, context: PairContext) -> list[str
 
 class AnswerValuesFilter:
     name = "answer_values"
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return ", ".join(missing_values(question, answer, context)) or None
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if context.source_text is None:  # nothing to check against

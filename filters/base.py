@@ -62,3 +62,6 @@ class PairFilter(Protocol):
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         """(True, None) to keep; (False, reason) to drop."""
         ...
+
+    # A filter may also say what it found (`explain(question, answer, context) -> str | None`: the span,
+    # value or property that made it drop the pair), shown by `docmatix filter-check --explain`.

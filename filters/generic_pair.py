@@ -11,7 +11,7 @@ of generic vocabulary alone ("Various factors.") is generic whatever was asked.
 from __future__ import annotations
 
 from filters.base import PairContext
-from filters.text import content_words, numbers, stem
+from filters.text import content_words, numbers, stem, words
 
 # Words that describe any document or any answer. Stems, so "discusses"/"discussion" are one entry.
 _GENERIC_TEXT = """
@@ -48,8 +48,17 @@ def specific_words(text: str, context: PairContext) -> set[str]:
     return stems
 
 
+# Stopwords that make a question about the document as a whole ("What is this part about?").
+_WHOLE = frozenset(["document", "documents", "text", "page", "pages", "section", "sections", "part", "parts", "passage", "about"])
+
+
 def is_generic_question(question: str) -> bool:
-    return not ({stem(w) for w in content_words(question)} - GENERIC_STEMS) and not numbers(question)
+    """Asks about the document as a whole, in generic words only ("What is it used for?" is not: it has
+    no word of either kind)."""
+    stems = {stem(w) for w in content_words(question)}
+    if stems - GENERIC_STEMS or numbers(question):
+        return False
+    return bool(stems) or bool(_WHOLE & set(words(question)))
 
 
 def is_generic_answer(answer: str, context: PairContext) -> bool:
@@ -58,6 +67,9 @@ def is_generic_answer(answer: str, context: PairContext) -> bool:
 
 class GenericPairFilter:
     name = "generic"
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return f"specific words of the answer found on the page: {sorted(specific_words(answer, context))}"
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         answer_stems = {stem(w) for w in content_words(answer)}

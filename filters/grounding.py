@@ -14,6 +14,7 @@ content word of three letters, its one- and two-letter non-stopwords ("x", "f") 
 
 from __future__ import annotations
 
+import regex
 from rapidfuzz import fuzz, process
 
 from filters.base import PairContext
@@ -45,7 +46,11 @@ def grounding_score(answer: str, context: PairContext) -> float | None:
     the answer has nothing to check (no content word, no number)."""
     spelled = {w for w in words(answer) if w in NUMBER_WORDS}  # "Nine sections": a figure, in words
     nums = set(numbers(answer)) | {NUMBER_WORDS[w] for w in spelled}
-    wanted = (set(content_words(answer)) or set(content_words(answer, min_chars=1))) - spelled
+    # Acronyms are answer_values' to check (against the initials of the page's words too).
+    acronyms = {w.casefold() for w in regex.findall(r"\b[A-Z]{2,6}\b", answer)}
+    wanted = (set(content_words(answer)) or set(content_words(answer, min_chars=1))) - spelled - acronyms
+    if not wanted and acronyms:
+        return 1.0
     if not wanted:
         return 1.0 if nums else None
     found = sum(word_found(w, context) for w in wanted) + NUMBER_WEIGHT * len(nums & context.source_numbers)
@@ -62,6 +67,12 @@ class GroundingFilter:
 
     def __init__(self, settings: FilterSettings):
         self.threshold = settings.grounding_threshold
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        if context.source_text is None:
+            return None
+        missing = sorted(w for w in set(content_words(answer)) if not word_found(w, context))
+        return f"words not on the page: {', '.join(missing)}" if missing else None
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if context.source_text is None:  # nothing to check against (filter-check without a context)

@@ -25,6 +25,9 @@ def languages_differ(question: str, answer: str) -> bool:
 class LanguageMismatchFilter:
     name = "language_mismatch"
 
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return f"question {language(question) or '?'}, answer {language(answer) or '?'}"
+
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if languages_differ(question, answer):
             return False, "language_mismatch"

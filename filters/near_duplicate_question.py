@@ -89,6 +89,13 @@ class NearDuplicateQuestionFilter:
     def __init__(self, settings: FilterSettings):
         self.threshold = settings.near_duplicate_threshold
 
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        for kept_question, kept_answer in context.kept_pairs:
+            if rewords(question, answer, kept_question, kept_answer) or \
+                    self(question, answer, PairContext(seen_questions={normalise_question(kept_question)}))[0] is False:
+                return f"repeats: {kept_question}"
+        return None
+
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         words, exact = question_gist(normalise_question(question))
         for seen in context.seen_questions:

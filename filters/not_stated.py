@@ -72,6 +72,9 @@ def not_stated_span(answer: str) -> str | None:
 class NotStatedFilter:
     name = "not_stated"
 
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return not_stated_span(answer)
+
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if not_stated_span(answer) is not None:
             return False, "not_stated"

@@ -66,6 +66,9 @@ def _page_speaks_of(cues: tuple[str, ...], context: PairContext) -> bool:
 class PageFormFilter:
     name = "page_form"
 
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return form_property(question, context)
+
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if form_property(question, context) is not None:
             return False, "about_page_form"

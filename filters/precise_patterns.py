@@ -124,10 +124,21 @@ def markup_only(question: str, answer: str) -> bool:
 class PrecisePatternFilter:
     name = "precise_patterns"
 
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        for text in (question, answer):
+            text = strip_leading_marker(text)
+            for pattern in PRECISE_PATTERNS.values():
+                match = pattern.search(text) if pattern is not None else None
+                if match:
+                    return match.group()
+        return None
+
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         source = _spaced(context.source_text) if context.source_text is not None else None
         question, answer = strip_leading_marker(question), strip_leading_marker(answer)
         if markup_only(question, answer):
             return False, "code_like"
         reason = precise_reason(question, source) or precise_reason(answer, source)
+        if reason == "code_like" and _ASKS_FOR_SYNTAX.search(question):
+            reason = None  # "Which function reads a table?" / "read.table()": code is the answer
         return (reason is None), reason

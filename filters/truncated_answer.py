@@ -20,6 +20,7 @@ _DANGLING = frozenset(["a", "an", "the", "and", "or", "but", "nor", "of", "to", 
 _LONG_SENTENCE_WORDS = 10
 _CLOSING = regex.compile(r"[.!?…。！？)\]\"'”’»*`:;]$|\d$|[\p{So}\p{Sk}]$")
 _OPEN_END = regex.compile(r"[,:;(\[{\-–—/&]\s*$|\.\.\.\s*$|…\s*$")
+_IDENTIFIER_END = regex.compile(r"\S*[@/.:_]\S*[\w)]$")  # ends in an address, a path or a file name
 _LIST_ITEM = regex.compile(r"^\s*(?:[-*•·]|\d+[.)])\s")
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 
@@ -42,7 +43,7 @@ def truncation(answer: str) -> str | None:
     if _LIST_ITEM.match(last_line):
         return None
     last_words = _WORD.findall(last_line)
-    closed = bool(_CLOSING.search(last_line))
+    closed = bool(_CLOSING.search(last_line)) or _IDENTIFIER_END.search(last_line) is not None
     if len(last_words) >= 3 and not closed and last_words[-1].casefold() in _DANGLING:
         return f"ends on {last_words[-1]!r}"
     if len(last_words) >= _LONG_SENTENCE_WORDS and not closed and last_words[-1].islower():
@@ -52,6 +53,9 @@ def truncation(answer: str) -> str | None:
 
 class TruncatedAnswerFilter:
     name = "truncated"
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        return truncation(answer)
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         if truncation(answer) is not None:

@@ -45,7 +45,7 @@ def invoice_document() -> GeneratedDocument:
         chunk_result(0, "whole_document", [
             ("What is the invoice total?", "The total is 110 EUR."),           # kept
             ("How much does one hammer cost?", "One hammer costs 12.50 EUR."),  # kept by strict only
-            ("Who issued the invoice?", "Maple Hardware Corporation of Toronto."),  # ungrounded
+            ("Who issued the invoice?", "Maple Hardware Corporation of Toronto."),  # names not on the page
             ("What is the invoice total?", "110 EUR."),                         # duplicate, same chunk
         ]),
         # Overlapping chunk, another template: the same questions come back.
@@ -62,7 +62,7 @@ def test_strict_keeps_or_drops_every_pair_once():
     assert [p.question for p in done.kept] == ["What is the invoice total?", "How much does one hammer cost?",
                                                "When is payment due?"]
     assert [(d.pair.question, d.reasons) for d in done.dropped] == [
-        ("Who issued the invoice?", ["ungrounded"]),
+        ("Who issued the invoice?", ["value_not_on_page"]),
         ("What is the invoice total?", ["duplicate_question"]),
         ("what is the total of the invoice", ["near_duplicate_question"]),
         ("The invoice date.", ["not_a_question"]),
@@ -72,11 +72,11 @@ def test_strict_keeps_or_drops_every_pair_once():
 
 def test_a_dropped_pair_does_not_make_its_repeat_a_duplicate():
     generated = document("0000002", chunk_result(0, "whole_document", [
-        ("What is the invoice total?", "The total is 999 EUR."),  # ungrounded: not recorded as kept
+        ("What is the invoice total?", "The total is 999 EUR."),  # invented: not recorded as kept
         ("What is the invoice total?", "The total is 110 EUR."),  # so this one is no duplicate
     ]))
     done = filter_document(generated, build_preset("strict"))
-    assert [d.reasons for d in done.dropped] == [["ungrounded"]]
+    assert [d.reasons for d in done.dropped] == [["value_not_on_page"]]
     assert [p.answer for p in done.kept] == ["The total is 110 EUR."]
 
 
@@ -90,7 +90,8 @@ def test_run_config_chooses_filters_by_preset_or_names():
     config = RunConfig(inputs=[], output="")
     assert config.filter_preset == "strict"
     assert [f.name for f in filters_from(config)] == [
-        "empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "grounding", "duplicate",
+        "empty", "prompt_echo", "length", "not_a_question", "precise_patterns", "not_stated", "truncated",
+        "page_form", "language_mismatch", "generic", "answer_values", "grounding", "answer_position", "duplicate",
         "near_duplicate"]
     config.filter_preset = "docmatix"
     assert [f.name for f in filters_from(config)] == ["empty", "prompt_echo", "reference_patterns"]

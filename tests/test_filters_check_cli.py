@@ -31,7 +31,7 @@ def test_strict_is_the_default_and_judges_each_line():
     assert out == [
         {"keep": True, "reasons": []},
         {"keep": True, "reasons": []},
-        {"keep": False, "reasons": ["ungrounded"]},
+        {"keep": False, "reasons": ["value_not_on_page"]},
         {"keep": True, "reasons": []},
         {"keep": False, "reasons": ["duplicate_question"]},  # same (absent) key: one document
         {"keep": False, "reasons": ["unanswerable"]},
@@ -59,7 +59,7 @@ def test_all_reasons_and_invalid_lines():
     bad_pair = json.dumps({"question": "The total.", "answer": "It is [Name], 999 EUR.", "context": CONTEXT})
     rc, out = filter_check([bad_pair, "not json", json.dumps({"question": "What?"}), ""], "--all-reasons")
     assert rc == 1
-    assert out[0] == {"keep": False, "reasons": ["not_a_question", "square_brackets", "ungrounded"]}
+    assert out[0] == {"keep": False, "reasons": ["not_a_question", "square_brackets", "value_not_on_page", "ungrounded"]}
     assert [o["reasons"] for o in out[1:]] == [["invalid_input"], ["invalid_input"]]  # blank line skipped
     assert "line 3" in out[2]["error"] and "answer" in out[2]["error"]
 

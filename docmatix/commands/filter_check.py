@@ -6,6 +6,8 @@ pair came from) is optional: without it the grounding filter abstains. Lines wit
 count as one document for the dedup filters (lines without a key are one document together), and
 `template` may be given for the record. A line that is not such an object gets
 `{"keep": false, "reasons": ["invalid_input"], "error": ...}` and the command exits with status 1.
+With `--explain`, each verdict also lists the filters that dropped the pair and what each found (the
+span, value or property: `{"filter": "answer_values", "reason": "value_not_on_page", "found": "804.8"}`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_filter_arguments(p, preset_flags=("--preset", "--filter-preset"))
     p.add_argument("--all-reasons", action="store_true",
                    help="run every filter and list every reason (default: stop at the first, as a run does)")
+    p.add_argument("--explain", action="store_true",
+                   help="add `explain`: for each reason, the filter that gave it and what it found (span, value)")
     p.set_defaults(func=main)
 
 
@@ -41,7 +45,21 @@ def parse_item(line: str) -> dict:
     return item
 
 
-def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_reasons: bool = False) -> int:
+def explanations(filters: list[PairFilter], question: str, answer: str, context: PairContext,
+                 reasons: list[str]) -> list[dict]:
+    """Which filter gave each reason, and what it found."""
+    out = []
+    for f in filters:
+        keep, reason = f(question, answer, context)
+        if not keep and (reason or f.name) in reasons:
+            explain = getattr(f, "explain", None)
+            out.append({"filter": f.name, "reason": reason or f.name,
+                        "found": explain(question, answer, context) if explain else None})
+    return out
+
+
+def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_reasons: bool = False,
+                explain: bool = False) -> int:
     """Write one verdict per input line; returns the exit status (1 if any line was invalid)."""
     seen_by_key: dict[str | None, set[str]] = {}
     kept_by_key: dict[str | None, list[tuple[str, str]]] = {}
@@ -63,10 +81,12 @@ def check_lines(lines: IO[str], out: IO[str], filters: list[PairFilter], all_rea
             if not reasons:
                 context.record_kept(item["question"], item["answer"])
             verdict = {"keep": not reasons, "reasons": reasons}
+            if explain:
+                verdict["explain"] = explanations(filters, item["question"], item["answer"], context, reasons)
         out.write(json.dumps(verdict, ensure_ascii=False) + "\n")
     out.flush()
     return status
 
 
 def main(args: argparse.Namespace) -> int:
-    return check_lines(sys.stdin, sys.stdout, filters_from(args), args.all_reasons)
+    return check_lines(sys.stdin, sys.stdout, filters_from(args), args.all_reasons, args.explain)
