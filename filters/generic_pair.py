@@ -1,6 +1,6 @@
 """Drop generic pairs (`generic_pair`): a question any document could be asked, answered with words any
 document could be described by. "What is the main topic of the document?" / "The document discusses
-various topics related to the subject."
+various topics related to the subject." Quoted page text does not make such an answer specific.
 
 A generic question is fine when its answer is specific to the page: "It is an invoice from Northwind
 Office Supplies to Larkspur Design Studio" names what is on it. So the answer is what decides: fewer
@@ -9,6 +9,8 @@ of generic vocabulary alone ("Various factors.") is generic whatever was asked.
 """
 
 from __future__ import annotations
+
+import regex
 
 from filters.base import PairContext
 from filters.text import content_words, numbers, stem, words
@@ -61,8 +63,14 @@ def is_generic_question(question: str) -> bool:
     return bool(stems) or bool(_WHOLE & set(words(question)))
 
 
+# Quoted page text in a generic frame ("to provide information about the concept of "lorem ipsum ...""):
+# a copy is not a description, so quotes do not count for a generic question.
+_QUOTED = regex.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»|'[^'\n]{12,}'")
+
+
 def is_generic_answer(answer: str, context: PairContext) -> bool:
-    return len(specific_words(answer, context)) < MIN_SPECIFIC_WORDS and not numbers(answer)
+    own = _QUOTED.sub(" ", answer)
+    return len(specific_words(own, context)) < MIN_SPECIFIC_WORDS and not numbers(own)
 
 
 class GenericPairFilter:

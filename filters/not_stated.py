@@ -34,7 +34,8 @@ _PATTERNS = [
     r"\bcan(?:not|'t| not) be (?:determined|answered|inferred|found|identified|established|known|confirmed) "
     rf"(?:from|based on|with|using) (?:the |this )?(?:{_DOC}|information|given|provided)",
     r"\b(?:it is|it's) (?:not (?:clear|possible to (?:say|determine|tell))|unclear) (?:from|based on|in) ",
-    r"\bis not (?:specified|stated|mentioned|given|provided|indicated|disclosed)\W*$",
+    r"\b(?:is|are|was|were) (?:not (?:specified|stated|mentioned|given|provided|indicated|disclosed|known)|unknown)"
+    r"\W*$",
     r"\bas an ai\b|\bi (?:don't|do not|cannot|can't) (?:know|have|find|determine|access)",
     # French.
     r"\b(?:n'est|ne sont|n'a|n'ont) pas (?:été )?(?:précisée?s?|mentionnée?s?|indiquée?s?|spécifiée?s?|"
