@@ -19,9 +19,8 @@ from functools import lru_cache
 import regex
 
 from filters.base import PairContext
-from filters.text import canonical_number, content_words, fold, numbers, stem, strip_leading_marker
+from filters.text import content_words, fold, number_spans, numbers, stem, strip_leading_marker
 
-_NUMBER = regex.compile(r"\d+(?:[.,]\d+)*")
 _CELL_LINE = regex.compile(r"^[\s\d.,%€$£()+-]*$")  # a line that is only a figure: a table cell
 MAX_OCCURRENCES = 3  # a value printed more often cannot be placed
 MAX_VALUES = 2
@@ -169,9 +168,9 @@ def out_of_place(question: str, answer: str, context: PairContext) -> str | None
         return None
     # The answer's own specific words place it too: "Which region had the highest rate?" / "The Eastern
     # Highlands, with 10.1%" names the row it read.
-    anchors |= specific_anchors(" ".join(w for w in content_words(answer)), page)
+    anchors |= specific_anchors(" ".join(content_words(answer)), page)  # its words, not its figures
     for value in values:
-        offsets = [m.start() for m in _NUMBER.finditer(page.text) if canonical_number(m.group()) == value]
+        offsets = [at for number, at in number_spans(page.text, glued=True) if number == value]
         if not offsets or len(offsets) > MAX_OCCURRENCES:
             continue
         placed = False

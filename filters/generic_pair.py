@@ -13,7 +13,7 @@ from __future__ import annotations
 import regex
 
 from filters.base import PairContext
-from filters.text import content_words, numbers, stem, words
+from filters.text import content_stems, numbers, stem, words
 
 # Words that describe any document or any answer. Stems, so "discusses"/"discussion" are one entry.
 _GENERIC_TEXT = """
@@ -44,7 +44,7 @@ MIN_SPECIFIC_WORDS = 2
 
 def specific_words(text: str, context: PairContext) -> set[str]:
     """Stems of `text`'s content words that are not generic vocabulary (and, given a page, are on it)."""
-    stems = {stem(w) for w in content_words(text)} - GENERIC_STEMS
+    stems = content_stems(text) - GENERIC_STEMS
     if context.source_text is not None:
         stems &= context.source_stems
     return stems
@@ -57,7 +57,7 @@ _WHOLE = frozenset(["document", "documents", "text", "page", "pages", "section",
 def is_generic_question(question: str) -> bool:
     """Asks about the document as a whole, in generic words only ("What is it used for?" is not: it has
     no word of either kind)."""
-    stems = {stem(w) for w in content_words(question)}
+    stems = content_stems(question)
     if stems - GENERIC_STEMS or numbers(question):
         return False
     return bool(stems) or bool(_WHOLE & set(words(question)))
@@ -80,7 +80,7 @@ class GenericPairFilter:
         return f"specific words of the answer found on the page: {sorted(specific_words(answer, context))}"
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
-        answer_stems = {stem(w) for w in content_words(answer)}
+        answer_stems = content_stems(answer)
         vacuous_answer = len(answer_stems) >= 2 and not (answer_stems - GENERIC_STEMS) and not numbers(answer)
         if vacuous_answer or (is_generic_question(question) and is_generic_answer(answer, context)):
             return False, "generic_pair"

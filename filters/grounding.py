@@ -41,14 +41,20 @@ _YES_NO = frozenset({"yes", "no", "true", "false", "correct", "incorrect"})
 NUMBER_WEIGHT = 2
 
 
-def grounding_score(answer: str, context: PairContext) -> float | None:
-    """Share of the answer's content words (and, weighted, numbers) found in the chunk text; None when
-    the answer has nothing to check (no content word, no number)."""
+def checked_words(answer: str) -> tuple[set[str], set[str], set[str]]:
+    """(content words to look for, numbers, acronyms) of an answer."""
     spelled = {w for w in words(answer) if w in NUMBER_WORDS}  # "Nine sections": a figure, in words
     nums = set(numbers(answer)) | {NUMBER_WORDS[w] for w in spelled}
     # Acronyms are answer_values' to check (against the initials of the page's words too).
     acronyms = {w.casefold() for w in regex.findall(r"\b[A-Z]{2,6}\b", answer)}
     wanted = (set(content_words(answer)) or set(content_words(answer, min_chars=1))) - spelled - acronyms
+    return wanted, nums, acronyms
+
+
+def grounding_score(answer: str, context: PairContext) -> float | None:
+    """Share of the answer's content words (and, weighted, numbers) found in the chunk text; None when
+    the answer has nothing to check (no content word, no number)."""
+    wanted, nums, acronyms = checked_words(answer)
     if not wanted and acronyms:
         return 1.0
     if not wanted:
@@ -71,7 +77,7 @@ class GroundingFilter:
     def explain(self, question: str, answer: str, context: PairContext) -> str | None:
         if context.source_text is None:
             return None
-        missing = sorted(w for w in set(content_words(answer)) if not word_found(w, context))
+        missing = sorted(w for w in checked_words(answer)[0] if not word_found(w, context))
         return f"words not on the page: {', '.join(missing)}" if missing else None
 
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:

@@ -89,20 +89,23 @@ class NearDuplicateQuestionFilter:
     def __init__(self, settings: FilterSettings):
         self.threshold = settings.near_duplicate_threshold
 
-    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
-        for kept_question, kept_answer in context.kept_pairs:
-            if rewords(question, answer, kept_question, kept_answer) or \
-                    self(question, answer, PairContext(seen_questions={normalise_question(kept_question)}))[0] is False:
-                return f"repeats: {kept_question}"
-        return None
-
-    def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
+    def repeated(self, question: str, answer: str, context: PairContext) -> str | None:
+        """The kept question this one repeats (normalised when its gist matched), or None."""
         words, exact = question_gist(normalise_question(question))
         for seen in context.seen_questions:
             seen_words, seen_exact = question_gist(seen)
             if seen_exact == exact and fuzz.token_sort_ratio(words, seen_words) >= self.threshold:
-                return False, "near_duplicate_question"
+                return seen
         for kept_question, kept_answer in context.kept_pairs:
             if rewords(question, answer, kept_question, kept_answer):
-                return False, "near_duplicate_question"
+                return kept_question
+        return None
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        repeated = self.repeated(question, answer, context)
+        return f"repeats: {repeated}" if repeated is not None else None
+
+    def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
+        if self.repeated(question, answer, context) is not None:
+            return False, "near_duplicate_question"
         return True, None

@@ -91,23 +91,39 @@ def _printed(span: str, source: str | None) -> bool:
     return source is not None and _SPACES.sub(" ", span.strip()) in source
 
 
-def _matches(pattern: regex.Pattern, text: str, source: str | None) -> bool:
-    return any(not _printed(m.group(), source) for m in pattern.finditer(text))
+def _unprinted_match(pattern: regex.Pattern, text: str, source: str | None) -> str | None:
+    """The first match of `pattern` in `text` that the chunk (`source`) does not print, or None."""
+    return next((m.group() for m in pattern.finditer(text) if not _printed(m.group(), source)), None)
+
+
+def code_span(text: str, source: str | None = None) -> str | None:
+    """The first sign of code in `text` (URLs and e-mail addresses aside), or None."""
+    text = _URL_OR_EMAIL.sub(" ", text)
+    for guards, pattern in _CODE_SIGNS:
+        span = _unprinted_match(pattern, text, source) if any(g in text for g in guards) else None
+        if span is not None:
+            return span
+    return None
 
 
 def looks_like_code(text: str, source: str | None = None) -> bool:
-    text = _URL_OR_EMAIL.sub(" ", text)
-    return any(any(g in text for g in guards) and _matches(pattern, text, source) for guards, pattern in _CODE_SIGNS)
+    return code_span(text, source) is not None
+
+
+def precise_match(text: str, source: str | None = None) -> tuple[str, str] | None:
+    """(reason, matched span) of the first precise pattern `text` matches; with the chunk text
+    (`source`), structural matches that the chunk prints do not count."""
+    for reason, pattern in PRECISE_PATTERNS.items():
+        printed = source if reason in _PAGE_MAY_PRINT else None
+        span = code_span(text, printed) if pattern is None else _unprinted_match(pattern, text, printed)
+        if span is not None:
+            return reason, span
+    return None
 
 
 def precise_reason(text: str, source: str | None = None) -> str | None:
-    """The first precise pattern `text` matches; with the chunk text (`source`), structural matches that
-    the chunk prints do not count."""
-    for reason, pattern in PRECISE_PATTERNS.items():
-        printed = source if reason in _PAGE_MAY_PRINT else None
-        if looks_like_code(text, printed) if pattern is None else _matches(pattern, text, printed):
-            return reason
-    return None
+    found = precise_match(text, source)
+    return found[0] if found else None
 
 
 # An answer that is markup and nothing else ("\\correctchoice{René Coty}", "<b>Zone C</b>") where the
@@ -124,21 +140,21 @@ def markup_only(question: str, answer: str) -> bool:
 class PrecisePatternFilter:
     name = "precise_patterns"
 
-    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
-        for text in (question, answer):
-            text = strip_leading_marker(text)
-            for pattern in PRECISE_PATTERNS.values():
-                match = pattern.search(text) if pattern is not None else None
-                if match:
-                    return match.group()
-        return None
-
-    def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
+    def found(self, question: str, answer: str, context: PairContext) -> tuple[str, str] | None:
+        """(reason, span) that drops the pair, or None."""
         source = _spaced(context.source_text) if context.source_text is not None else None
         question, answer = strip_leading_marker(question), strip_leading_marker(answer)
         if markup_only(question, answer):
-            return False, "code_like"
-        reason = precise_reason(question, source) or precise_reason(answer, source)
-        if reason == "code_like" and _ASKS_FOR_SYNTAX.search(question):
-            reason = None  # "Which function reads a table?" / "read.table()": code is the answer
-        return (reason is None), reason
+            return "code_like", answer.strip()
+        match = precise_match(question, source) or precise_match(answer, source)
+        if match is not None and match[0] == "code_like" and _ASKS_FOR_SYNTAX.search(question):
+            return None  # "Which function reads a table?" / "read.table()": code is the answer
+        return match
+
+    def explain(self, question: str, answer: str, context: PairContext) -> str | None:
+        match = self.found(question, answer, context)
+        return match[1] if match else None
+
+    def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
+        match = self.found(question, answer, context)
+        return (match is None), (match[0] if match else None)

@@ -96,13 +96,14 @@ def numbers(text: str, glued: bool = False) -> list[str]:
     return found + [canonical_number(m.group()) for m in _SPACED_NUMBER.finditer(text)]
 
 
-def number_spans(text: str, spaced: bool = False) -> list[tuple[str, int]]:
+def number_spans(text: str, spaced: bool = False, glued: bool = False) -> list[tuple[str, int]]:
     """(canonical number, offset) of each number of `text` (NFKC-normalised first, as `numbers` reads it).
-    With `spaced`, digit groups split by spaces are one number ("4 220"), as a sentence writes them."""
+    With `spaced`, digit groups split by spaces are one number ("4 220"), as a sentence writes them; with
+    `glued`, digit runs glued to letters count too (page text)."""
     text = unicodedata.normalize("NFKC", text)
     joined = [(m.start(), m.end()) for m in _SPACED_NUMBER.finditer(text)] if spaced else []
     spans = [(canonical_number(text[a:b]), a) for a, b in joined]
-    spans += [(canonical_number(m.group()), m.start()) for m in _NUMBER.finditer(text)
+    spans += [(canonical_number(m.group()), m.start()) for m in (_ANY_NUMBER if glued else _NUMBER).finditer(text)
               if not any(a <= m.start() < b for a, b in joined)]
     return sorted(spans, key=lambda span: span[1])
 
