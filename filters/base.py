@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from filters.text import normalise_question, numbers, stem, words
 from filters.text_language import language
 from schemas.records import PageWords
+
+
+@lru_cache(maxsize=64)
+def page_words(source: str) -> frozenset[str]:
+    return frozenset(words(source))
+
+
+@lru_cache(maxsize=64)
+def page_numbers(source: str) -> frozenset[str]:
+    return frozenset(numbers(source, glued=True))
+
+
+@lru_cache(maxsize=64)
+def page_stems(source: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in page_words(source))
 
 
 @dataclass
@@ -33,18 +48,19 @@ class PairContext:
         self.seen_questions.add(normalise_question(question))
         self.kept_pairs.append((question, answer))
 
-    # Computed once per chunk, not once per pair.
+    # Computed once per chunk text, not once per pair: `filter-check` makes a context per line, and
+    # the lines of a document carry the same chunk text.
     @cached_property
     def source_words(self) -> frozenset[str]:
-        return frozenset(words(self.source_text or ""))
+        return page_words(self.source_text or "")
 
     @cached_property
     def source_numbers(self) -> frozenset[str]:
-        return frozenset(numbers(self.source_text or "", glued=True))
+        return page_numbers(self.source_text or "")
 
     @cached_property
     def source_stems(self) -> frozenset[str]:
-        return frozenset(stem(w) for w in self.source_words)
+        return page_stems(self.source_text or "")
 
     @cached_property
     def source_language(self) -> str | None:

@@ -26,6 +26,7 @@ _ANY_NUMBER = regex.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*")
 # Digit groups split by spaces may be one number ("48 250", French style) or two table cells ("684 671"):
 # both readings are kept.
 _SPACED_NUMBER = regex.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?![\d.,]?\d)")
+_NUMBER_SPACE = regex.compile(r"[ \u00a0\u202f]")
 _THOUSANDS = regex.compile(r"^\d{1,3}(?:,\d{3})+$")
 _LATIN_MARKS = regex.compile(r"(?<=[A-Za-z])\p{Mn}+")
 
@@ -79,7 +80,7 @@ def normalise_question(question: str) -> str:
 def canonical_number(token: str) -> str:
     """One spelling per number: "1,000" -> "1000", "3,5" -> "3.5", "05" -> "5", "2.50" -> "2.5",
     "48 250" -> "48250"."""
-    token = regex.sub(r"[ \u00a0\u202f]", "", token)
+    token = _NUMBER_SPACE.sub("", token)
     token = token.replace(",", "") if _THOUSANDS.match(token) else token.replace(",", ".")
     if token.count(".") > 1:  # 1.2.3 (a version, a dotted date): keep as written
         return token
