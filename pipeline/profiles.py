@@ -47,7 +47,7 @@ DOCMATIX_RULES: tuple[ProfileRule, ...] = (
     ProfileRule("send_seed", False, "no sampling seed sent", "the seed is sent so sampled answers repeat"),
     ProfileRule("max_tokens", 2000, "`max_tokens` 2000", ""),
     ProfileRule("filter_preset", REFERENCE_PRESET, "the nine reference regexes, false positives included",
-                "`strict`: precise regexes plus prompt-echo, grounding, dedup, length and question-form filters"),
+                "`strict`: precise regexes plus a filter per kind of mistake (see Filters)"),
     ProfileRule("dpi", 150, "pages rendered at 150 dpi", ""),
     ProfileRule("max_image_side", 2940, "longest side capped at 2,940 px (Lanczos)", ""),
     ProfileRule("image_format", "png", "PNG pages", ""),
