@@ -27,8 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from docmatix.pipeline.s2_extract import ExtractSettings  # noqa: E402
 from docmatix.sample.corpus import sample_corpus_dir  # noqa: E402
-from pipeline.s2_extract import ExtractSettings  # noqa: E402
 
 
 def born_digital_corpus() -> list[bytes]:
@@ -64,8 +64,8 @@ def plain_loop(pdfs: list[bytes], settings: ExtractSettings) -> int:
 
 
 def stage(pdfs: list[bytes], settings: ExtractSettings) -> int:
-    from pipeline.extract.isolation import extract
-    from schemas.records import ExtractedDocument, SourceDocument
+    from docmatix.pipeline.extract.isolation import extract
+    from docmatix.schemas.records import ExtractedDocument, SourceDocument
 
     pages = 0
     for i, data in enumerate(pdfs):
@@ -103,8 +103,8 @@ def timed(kind: str, pdfs: list[bytes], settings: ExtractSettings, workers: int)
 
 def count_tesseract_calls(pdfs: list[bytes], settings: ExtractSettings) -> tuple[int, int, float]:
     """(pages, Tesseract calls, seconds) for the stage's own code, in this process."""
-    import pipeline.s2_extract as s2
-    from schemas.records import ExtractedDocument, SourceDocument
+    import docmatix.pipeline.s2_extract as s2
+    from docmatix.schemas.records import ExtractedDocument, SourceDocument
 
     calls = []
     real = s2.ocr_image

@@ -86,7 +86,7 @@ def measured(cmd: list[str]) -> Measured:
                     times, cmdline = p.cpu_times(), " ".join(p.cmdline())
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
-            child = cpu.get(p.pid, (False, 0.0))[0] or "pipeline.extract.isolation" in cmdline
+            child = cpu.get(p.pid, (False, 0.0))[0] or "docmatix.pipeline.extract.isolation" in cmdline
             cpu[p.pid] = (child, times.user + times.system)
         time.sleep(0.2)
     stderr = proc.communicate()[1]

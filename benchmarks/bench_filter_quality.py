@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from filter_set.labelled_pairs import BAD_KINDS, JUDGE_KINDS, LabelledPair, load_pairs  # noqa: E402
 
 from docmatix.commands.filter_check import check_lines  # noqa: E402
-from filters.presets import PRESETS, build_preset  # noqa: E402
-from filters.settings import DEFAULT_PRESET  # noqa: E402
+from docmatix.filters.presets import PRESETS, build_preset  # noqa: E402
+from docmatix.filters.settings import DEFAULT_PRESET  # noqa: E402
 
 
 def verdicts(preset: str, pairs: list[LabelledPair]) -> tuple[list[dict], float]:

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pymupdf  # noqa: E402
 
+from docmatix.filters.presets import build_preset  # noqa: E402
+from docmatix.pipeline.s5_filter import filter_document  # noqa: E402
 from docmatix.sample.corpus import sample_corpus_dir  # noqa: E402
-from filters.presets import build_preset  # noqa: E402
-from pipeline.s5_filter import filter_document  # noqa: E402
-from schemas.records import (  # noqa: E402
+from docmatix.schemas.records import (  # noqa: E402
     Chunk,
     ChunkResult,
     ExtractedDocument,

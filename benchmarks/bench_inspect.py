@@ -28,10 +28,10 @@ import pymupdf
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docmatix.output.reader import OutputReader  # noqa: E402
+from docmatix.pipeline.run_summary import build_summary, write_json  # noqa: E402
+from docmatix.pipeline.s6_write import UnitWriter  # noqa: E402
 from docmatix.sample.corpus import sample_corpus_pdfs  # noqa: E402
-from pipeline.run_summary import build_summary, write_json  # noqa: E402
-from pipeline.s6_write import UnitWriter  # noqa: E402
-from schemas.records import (  # noqa: E402
+from docmatix.schemas.records import (  # noqa: E402
     Chunk,
     ChunkResult,
     DroppedPair,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
 from tests.fake_llm_server import FakeServer  # noqa: E402
 
 

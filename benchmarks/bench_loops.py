@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.presets import PRESETS, build_filters  # noqa: E402
-from pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
-from pipeline.generate.prompt_templates import load_templates  # noqa: E402
-from pipeline.generate.repetition import LoopSettings  # noqa: E402
-from pipeline.s4_generate import generate_documents  # noqa: E402
-from pipeline.s5_filter import filter_document  # noqa: E402
-from schemas.records import Chunk, ExtractedDocument, PageText  # noqa: E402
+from docmatix.filters.presets import PRESETS, build_filters  # noqa: E402
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient  # noqa: E402
+from docmatix.pipeline.generate.prompt_templates import load_templates  # noqa: E402
+from docmatix.pipeline.generate.repetition import LoopSettings  # noqa: E402
+from docmatix.pipeline.s4_generate import generate_documents  # noqa: E402
+from docmatix.pipeline.s5_filter import filter_document  # noqa: E402
+from docmatix.schemas.records import Chunk, ExtractedDocument, PageText  # noqa: E402
 from tests.fake_llm_server import FakeServer  # noqa: E402
 
 TEMPLATES = {t.name: t for t in load_templates()}

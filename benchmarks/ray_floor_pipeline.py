@@ -19,10 +19,10 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.on_ray.extract_stage import extract_pool  # noqa: E402
-from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH  # noqa: E402
-from pipeline.run import configure_data_context  # noqa: E402
-from pipeline.settings import ExtractConfig  # noqa: E402
+from docmatix.pipeline.on_ray.extract_stage import extract_pool  # noqa: E402
+from docmatix.pipeline.on_ray.rows import DOCUMENTS_PER_BATCH  # noqa: E402
+from docmatix.pipeline.run import configure_data_context  # noqa: E402
+from docmatix.pipeline.settings import ExtractConfig  # noqa: E402
 
 SCHEMA = pa.schema([("unit_id", pa.string()), ("seq", pa.int64()), ("images", pa.list_(pa.binary())),
                     ("record", pa.binary())])

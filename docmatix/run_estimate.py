@@ -6,13 +6,13 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from pipeline.config import RunConfig
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.token_count import approximate_tokens
-from pipeline.s1_read import count_documents, discover_units, iter_unit_documents
-from pipeline.s2_extract import extract_document
-from pipeline.s3_chunk import chunk_document
-from schemas.records import ExtractedDocument
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.s1_read import count_documents, discover_units, iter_unit_documents
+from docmatix.pipeline.s2_extract import extract_document
+from docmatix.pipeline.s3_chunk import chunk_document
+from docmatix.schemas.records import ExtractedDocument
 
 
 @dataclass

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import regex
 
-from filters.base import PairContext
-from filters.text import content_words, fold, number_spans, numbers, stem, strip_leading_marker
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import content_words, fold, number_spans, numbers, stem, strip_leading_marker
 
 _CELL_LINE = regex.compile(r"^[\s\d.,%€$£()+-]*$")  # a line that is only a figure: a table cell
 MAX_OCCURRENCES = 3  # a value printed more often cannot be placed

@@ -24,8 +24,8 @@ from itertools import combinations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import (
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import (
     NUMBER_WORDS,
     STOPWORDS,
     canonical_number,
@@ -35,7 +35,7 @@ from filters.text import (
     strip_leading_marker,
     words,
 )
-from filters.text_language import language
+from docmatix.filters.text_language import language
 
 _MONTHS = {name: i for i, names in enumerate([
     "january janvier januar enero", "february fevrier februar febrero", "march mars marz marzo",

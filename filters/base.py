@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Protocol
 
-from filters.text import normalise_question, numbers, stem, words
-from filters.text_language import language
-from schemas.records import PageWords
+from docmatix.filters.text import normalise_question, numbers, stem, words
+from docmatix.filters.text_language import language
+from docmatix.schemas.records import PageWords
 
 
 @lru_cache(maxsize=64)

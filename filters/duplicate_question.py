@@ -5,8 +5,8 @@ Overlapping chunks and several templates over one document often ask the very sa
 
 from __future__ import annotations
 
-from filters.base import PairContext
-from filters.text import normalise_question
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import normalise_question
 
 
 class DuplicateQuestionFilter:

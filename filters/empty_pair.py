@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filters.base import PairContext
+from docmatix.filters.base import PairContext
 
 
 class EmptyPairFilter:

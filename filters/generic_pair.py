@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import content_stems, numbers, stem, words
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import content_stems, numbers, stem, words
 
 # Words that describe any document or any answer. Stems, so "discusses"/"discussion" are one entry.
 _GENERIC_TEXT = """

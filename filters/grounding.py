@@ -17,9 +17,9 @@ from __future__ import annotations
 import regex
 from rapidfuzz import fuzz, process
 
-from filters.base import PairContext
-from filters.settings import FilterSettings
-from filters.text import NUMBER_WORDS, content_words, numbers, stem, words
+from docmatix.filters.base import PairContext
+from docmatix.filters.settings import FilterSettings
+from docmatix.filters.text import NUMBER_WORDS, content_words, numbers, stem, words
 
 # rapidfuzz ratio (0-100) at which an answer word counts as the same word as one in the text.
 SAME_WORD_SCORE = 85.0

@@ -8,9 +8,9 @@ answer); within one script the identifier must be sure of both sides.
 
 from __future__ import annotations
 
-from filters.base import PairContext
-from filters.text import strip_leading_marker
-from filters.text_language import language, neutral_stripped, script
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import strip_leading_marker
+from docmatix.filters.text_language import language, neutral_stripped, script
 
 
 def languages_differ(question: str, answer: str) -> bool:

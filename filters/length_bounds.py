@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from filters.base import PairContext
-from filters.settings import FilterSettings
+from docmatix.filters.base import PairContext
+from docmatix.filters.settings import FilterSettings
 
 
 class LengthBoundsFilter:

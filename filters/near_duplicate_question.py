@@ -20,9 +20,9 @@ from functools import lru_cache
 import regex
 from rapidfuzz import fuzz
 
-from filters.base import PairContext
-from filters.settings import FilterSettings
-from filters.text import STOPWORDS, content_stems, normalise_question, numbers
+from docmatix.filters.base import PairContext
+from docmatix.filters.settings import FilterSettings
+from docmatix.filters.text import STOPWORDS, content_stems, normalise_question, numbers
 
 _INTERROGATIVES = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 REWORDED_OVERLAP = 0.6  # share of the content stems both questions have, of the larger set

@@ -8,8 +8,8 @@ or infer, so they are kept whatever the match. It abstains when the pages' words
 
 from __future__ import annotations
 
-from filters.base import PairContext
-from pipeline.generate.answer_evidence import is_extractive, locate_answer
+from docmatix.filters.base import PairContext
+from docmatix.pipeline.generate.answer_evidence import is_extractive, locate_answer
 
 NO_EVIDENCE = "no_evidence"
 

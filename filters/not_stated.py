@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import strip_leading_marker
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import strip_leading_marker
 
 _DOC = r"(?:document|text|passage|context|page|article|report|manual|excerpt|source|chunk|section|table|form|invoice|letter|minutes|notice)s?"
 _PATTERNS = [

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from filters.base import PairFilter
-from filters.no_evidence import NO_EVIDENCE
-from filters.presets import build_filters, preset_names, with_filter
-from filters.settings import FilterSettings
-from pipeline.settings_cli import add_setting_arguments
+from docmatix.filters.base import PairFilter
+from docmatix.filters.no_evidence import NO_EVIDENCE
+from docmatix.filters.presets import build_filters, preset_names, with_filter
+from docmatix.filters.settings import FilterSettings
+from docmatix.pipeline.settings_cli import add_setting_arguments
 
 # Applied by pipeline/s5_filter.py (`benchmark_from`), not by the (keep, reason) filters: a command that
 # only builds the filter list does not offer them.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import fold
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import fold
 
 # Each pattern names a property of the page's form; any of its cues found in the page's text makes the
 # question one about content.

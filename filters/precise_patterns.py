@@ -34,8 +34,8 @@ from functools import lru_cache
 
 import regex
 
-from filters.base import PairContext
-from filters.text import strip_leading_marker
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import strip_leading_marker
 
 # Signs of code, each with the substrings it needs: the cheap `in` test skips most regex searches.
 _CODE_SIGNS: list[tuple[tuple[str, ...], regex.Pattern]] = [(guards, regex.compile(p, regex.M)) for guards, p in [

@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from filters.answer_position import AnswerPositionFilter
-from filters.answer_values import AnswerValuesFilter
-from filters.base import PairContext, PairFilter
-from filters.duplicate_question import DuplicateQuestionFilter
-from filters.empty_pair import EmptyPairFilter
-from filters.generic_pair import GenericPairFilter
-from filters.grounding import GroundingFilter
-from filters.language_mismatch import LanguageMismatchFilter
-from filters.length_bounds import LengthBoundsFilter
-from filters.near_duplicate_question import NearDuplicateQuestionFilter
-from filters.no_evidence import NoEvidenceFilter
-from filters.not_stated import NotStatedFilter
-from filters.page_form import PageFormFilter
-from filters.precise_patterns import PrecisePatternFilter
-from filters.prompt_echo import PromptEchoFilter
-from filters.question_form import QuestionFormFilter
-from filters.reference_patterns import ReferencePatternFilter
-from filters.settings import FILTER_DEFAULTS, FilterSettings
-from filters.truncated_answer import TruncatedAnswerFilter
+from docmatix.filters.answer_position import AnswerPositionFilter
+from docmatix.filters.answer_values import AnswerValuesFilter
+from docmatix.filters.base import PairContext, PairFilter
+from docmatix.filters.duplicate_question import DuplicateQuestionFilter
+from docmatix.filters.empty_pair import EmptyPairFilter
+from docmatix.filters.generic_pair import GenericPairFilter
+from docmatix.filters.grounding import GroundingFilter
+from docmatix.filters.language_mismatch import LanguageMismatchFilter
+from docmatix.filters.length_bounds import LengthBoundsFilter
+from docmatix.filters.near_duplicate_question import NearDuplicateQuestionFilter
+from docmatix.filters.no_evidence import NoEvidenceFilter
+from docmatix.filters.not_stated import NotStatedFilter
+from docmatix.filters.page_form import PageFormFilter
+from docmatix.filters.precise_patterns import PrecisePatternFilter
+from docmatix.filters.prompt_echo import PromptEchoFilter
+from docmatix.filters.question_form import QuestionFormFilter
+from docmatix.filters.reference_patterns import ReferencePatternFilter
+from docmatix.filters.settings import FILTER_DEFAULTS, FilterSettings
+from docmatix.filters.truncated_answer import TruncatedAnswerFilter
 
 # Each factory takes the filter settings and the run's prompt templates folder (`--prompts-dir`, which
 # the echo filter guards against; None: prompts/).

@@ -18,10 +18,10 @@ from functools import lru_cache
 
 import regex
 
-from filters.base import PairContext
-from filters.text import content_words, normalise_question, numbers, strip_leading_marker
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.qa_parse import parse_qa_text
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import content_words, normalise_question, numbers, strip_leading_marker
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.qa_parse import parse_qa_text
 
 # Shorter runs ("the total is") are ordinary phrases, not copies.
 MIN_ECHO_WORDS = 4

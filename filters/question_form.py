@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import strip_leading_marker
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import strip_leading_marker
 
 _OPENER_TEXT = (
     "what which who whom whose when where why how is are was were am do does did can could should "

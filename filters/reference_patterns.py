@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from filters.base import PairContext
+from docmatix.filters.base import PairContext
 
 REFERENCE_PATTERNS: dict[str, str] = {
     "curly_braces": r"\{.*?\}",

@@ -7,8 +7,8 @@ import argparse
 from dataclasses import dataclass, fields
 from typing import Any
 
-from filters.decontamination import DEFAULT_NGRAM
-from pipeline.settings_cli import setting
+from docmatix.filters.decontamination import DEFAULT_NGRAM
+from docmatix.pipeline.settings_cli import setting
 
 DEFAULT_PRESET = "strict"
 
@@ -16,27 +16,27 @@ DEFAULT_PRESET = "strict"
 # The preset and filter names live in filters/presets.py, which imports every filter, and the filters
 # take these settings: so the names are looked up when the parser is built, not at import.
 def _preset_names() -> list[str]:
-    from filters.presets import PRESETS
+    from docmatix.filters.presets import PRESETS
 
     return sorted(PRESETS)
 
 
 def _preset_help() -> str:
-    from filters.presets import PRESETS
+    from docmatix.filters.presets import PRESETS
 
     return (f"named filter list (default {DEFAULT_PRESET}): "
             + "; ".join(f"{k}: {','.join(v)}" for k, v in PRESETS.items()))
 
 
 def _filters_help() -> str:
-    from filters.presets import FILTERS
+    from docmatix.filters.presets import FILTERS
 
     return f"run these filters, in this order, instead of the preset ({', '.join(FILTERS)})"
 
 
 def filter_names(text: str) -> list[str]:
     """argparse type for `--filters a,b`: unknown names fail at parse time, not in a Ray worker."""
-    from filters.presets import FILTERS
+    from docmatix.filters.presets import FILTERS
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in FILTERS]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import regex
 
-from filters.base import PairContext
-from filters.text import strip_leading_marker
+from docmatix.filters.base import PairContext
+from docmatix.filters.text import strip_leading_marker
 
 # Words a sentence does not end on (English, French, German, Spanish): an ending on one is a cut.
 _DANGLING = frozenset(["a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with", "into", "onto", "as", "than", "that", "which", "who", "whose", "whom", "because", "while", "although", "though", "if", "whether", "when", "where", "since", "unless", "until", "so", "such", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "do", "does", "did", "their", "its", "his", "her", "our", "your", "my", "this", "these", "those", "very", "more", "most", "also", "both", "either", "neither", "including", "like", "per", "via", "le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "à", "au", "aux", "en", "dans", "pour", "par", "sur", "avec", "que", "qui", "dont", "mais", "est", "sont", "der", "die", "das", "den", "dem", "des", "ein", "eine", "und", "oder", "mit", "von", "zu", "für", "auf", "im", "el", "los", "las", "y", "con", "por", "para", "del", "al"])

@@ -5,7 +5,7 @@ pipeline/settings.py and filters/settings.py; its flags are generated from their
 `RunConfig(inputs, output, max_pages=2)` sets it there: a setting's name is unique across groups
 (checked at import), so the flat names of the CLI, the profiles and `summary.json` stay one namespace.
 
-`python -m pipeline.config --write` rewrites the README's option list from the parser (a test checks it).
+`python -m docmatix.pipeline.config --write` rewrites the README's option list from the parser (a test checks it).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import sys
 from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
-from filters.settings import FilterSettings
-from pipeline.generate.repetition import LoopSettings
-from pipeline.profiles import PROFILES, apply_profile
-from pipeline.settings import (
+from docmatix.filters.settings import FilterSettings
+from docmatix.pipeline.generate.repetition import LoopSettings
+from docmatix.pipeline.profiles import PROFILES, apply_profile
+from docmatix.pipeline.settings import (
     ChunkSettings,
     ExecutionSettings,
     ExtractConfig,
@@ -27,8 +27,8 @@ from pipeline.settings import (
     ReadSettings,
     WriteSettings,
 )
-from pipeline.settings_cli import add_setting_arguments, setting
-from schemas.readme_blocks import README, with_block
+from docmatix.pipeline.settings_cli import add_setting_arguments, setting
+from docmatix.schemas.readme_blocks import README, with_block
 
 
 def stage(cls: type, title: str) -> Any:
@@ -192,7 +192,7 @@ def readme_with_options(text: str) -> str:
     return with_block(text, "run-options", options_list())
 
 
-if __name__ == "__main__":  # `python -m pipeline.config [--write]`: the README's option list
+if __name__ == "__main__":  # `python -m docmatix.pipeline.config [--write]`: the README's option list
     if sys.argv[1:] == ["--write"]:
         README.write_text(readme_with_options(README.read_text()))
     else:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from filters.presets import PRESETS
-from schemas.output_layout import rejects_dir
+from docmatix.filters.presets import PRESETS
+from docmatix.schemas.output_layout import rejects_dir
 
 if TYPE_CHECKING:
-    from pipeline.config import RunConfig
+    from docmatix.pipeline.config import RunConfig
 
 # The reference filter preset: issue 18 may rename it to say it is exact, keeping `docmatix` as an alias.
 REFERENCE_PRESET = "docmatix-exact" if "docmatix-exact" in PRESETS else "docmatix"
@@ -92,7 +92,7 @@ def _cell(value: Any) -> str:
 
 def profile_table(name: str = "docmatix") -> str:
     """The README table: rule, setting, the reference's value, our default's, and why ours differs."""
-    from pipeline.config import RunConfig
+    from docmatix.pipeline.config import RunConfig
 
     default = RunConfig(inputs=[], output="")
     lines = ["| rule (reference) | setting | reference (`--profile docmatix`) | our default | why ours differs |",
@@ -105,5 +105,5 @@ def profile_table(name: str = "docmatix") -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # `python -m pipeline.profiles`: the README table
+if __name__ == "__main__":  # `python -m docmatix.pipeline.profiles`: the README table
     print(profile_table())

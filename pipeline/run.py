@@ -17,23 +17,27 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # `python pipeline/run.py` puts pipeline/ first, not the repo root
-    sys.path.insert(0, str(REPO_ROOT))
+# `python pipeline/run.py` (the `ray job submit` entry point) puts pipeline/ first on sys.path, not the
+# folder holding the `docmatix` package: the checkout's root, or site-packages for an installed wheel.
+_STAGES_PARENT = Path(__file__).resolve().parent.parent
+_PACKAGE_PARENT = _STAGES_PARENT if (_STAGES_PARENT / "docmatix" / "__init__.py").is_file() else _STAGES_PARENT.parent
+if str(_PACKAGE_PARENT) not in sys.path:
+    sys.path.insert(0, str(_PACKAGE_PARENT))
 
-from pipeline.cluster_paths import NonPortablePath, check_portable_paths, running_as_ray_job  # noqa: E402
-from pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
-from pipeline.generate.llm_embedded import EmbeddedServer  # noqa: E402
-from pipeline.generate.prompt_templates import load_templates  # noqa: E402
-from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, rows_to_table, to_row  # noqa: E402
-from pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
-from pipeline.on_ray.unit_parts import write_parts  # noqa: E402
-from pipeline.run_progress import RequestProgress  # noqa: E402
-from pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
-from pipeline.s1_read import count_documents, discover_units  # noqa: E402
-from pipeline.s6_write import read_done_markers, remove_partial_unit  # noqa: E402
-from schemas.output_layout import MANIFEST, SUMMARY, output_url, rejects_dir  # noqa: E402
-from schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
+from docmatix import PACKAGE_PARENT  # noqa: E402
+from docmatix.pipeline.cluster_paths import NonPortablePath, check_portable_paths, running_as_ray_job  # noqa: E402
+from docmatix.pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
+from docmatix.pipeline.generate.llm_embedded import EmbeddedServer  # noqa: E402
+from docmatix.pipeline.generate.prompt_templates import load_templates  # noqa: E402
+from docmatix.pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, rows_to_table, to_row  # noqa: E402
+from docmatix.pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
+from docmatix.pipeline.on_ray.unit_parts import write_parts  # noqa: E402
+from docmatix.pipeline.run_progress import RequestProgress  # noqa: E402
+from docmatix.pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
+from docmatix.pipeline.s1_read import count_documents, discover_units  # noqa: E402
+from docmatix.pipeline.s6_write import read_done_markers, remove_partial_unit  # noqa: E402
+from docmatix.schemas.output_layout import MANIFEST, SUMMARY, output_url, rejects_dir  # noqa: E402
+from docmatix.schemas.reject_reasons import INPUT_UNREADABLE  # noqa: E402
 
 log = logging.getLogger("docmatix")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the progress bar
@@ -72,7 +76,7 @@ def _init_ray(config: RunConfig) -> None:
         ray.init(log_to_driver=False, logging_level=level)
     else:
         # A local instance: the object store is capped so memory stays bounded whatever the corpus.
-        ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}, log_to_driver=False,
+        ray.init(address="local", runtime_env={"env_vars": {"PYTHONPATH": str(PACKAGE_PARENT)}}, log_to_driver=False,
                  include_dashboard=False, object_store_memory=config.object_store_memory, logging_level=level)
     for name in ("ray", "ray.data"):  # Ray Data configures its own logger ("ray.data") at import
         logging.getLogger(name).setLevel(level)
@@ -93,15 +97,15 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     import ray
     from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
-    from pipeline.on_ray.extract_stage import ExtractPages, extract_pool
-    from pipeline.on_ray.generate_stage import (
+    from docmatix.pipeline.on_ray.extract_stage import ExtractPages, extract_pool
+    from docmatix.pipeline.on_ray.generate_stage import (
         GenerateAndFilter,
         cache_path,
         generate_actors,
         generate_concurrency,
         shared_cache,
     )
-    from pipeline.on_ray.read_stage import read_concurrency, read_unit
+    from docmatix.pipeline.on_ray.read_stage import read_concurrency, read_unit
 
     units = discover_units(config.inputs, config.pdfs_per_unit)
     done = read_done_markers(config.output)
@@ -131,7 +135,7 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
                         batch_size=1, batch_format="pyarrow",
                         compute=extract_pool(config.extract_concurrency, extract_settings))
     if config.llm_mode == "ray-vllm":  # vLLM engines inside the cluster (pipeline/on_ray/vllm_engines.py)
-        from pipeline.on_ray import vllm_engines
+        from docmatix.pipeline.on_ray import vllm_engines
 
         ds = vllm_engines.apply(ds, config)
     else:

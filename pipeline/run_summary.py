@@ -13,9 +13,9 @@ from dataclasses import asdict
 
 import fsspec
 
-from pipeline.s6_write import read_done_markers
-from schemas.output import INVOCATION_COUNTS, UnitCounts
-from schemas.output_layout import OutputLayout
+from docmatix.pipeline.s6_write import read_done_markers
+from docmatix.schemas.output import INVOCATION_COUNTS, UnitCounts
+from docmatix.schemas.output_layout import OutputLayout
 
 
 def build_summary(output: str, unit_ids: list[str], extra: dict) -> tuple[dict, dict]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import fsspec
 
-from schemas import reject_reasons as reasons
-from schemas.records import SourceDocument, WorkUnit
+from docmatix.schemas import reject_reasons as reasons
+from docmatix.schemas.records import SourceDocument, WorkUnit
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 SHARD_KEY = "<shard>"  # key of the rejection recorded when a shard breaks off mid-way

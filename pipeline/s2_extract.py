@@ -11,17 +11,23 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from pipeline.extract.limits import (
+from docmatix.pipeline.extract.limits import (
     ExtractLimits,
     LimitExceeded,
     check_page_area,
     check_page_count,
     check_page_images,
 )
-from pipeline.extract.ocr_decision import ocr_is_better, ocr_reason, page_layout
-from pipeline.extract.page_ocr import ocr_image
-from pipeline.extract.page_render import RenderSettings, encode_pixmap, is_blank, pixmap_to_pil, render_pixmap
-from pipeline.extract.page_text import (
+from docmatix.pipeline.extract.ocr_decision import ocr_is_better, ocr_reason, page_layout
+from docmatix.pipeline.extract.page_ocr import ocr_image
+from docmatix.pipeline.extract.page_render import (
+    RenderSettings,
+    encode_pixmap,
+    is_blank,
+    pixmap_to_pil,
+    render_pixmap,
+)
+from docmatix.pipeline.extract.page_text import (
     TEXTPAGE_FLAGS,
     pdfa_json_text,
     sources_disagree,
@@ -29,12 +35,12 @@ from pipeline.extract.page_text import (
     unusable_reason,
     visible_chars,
 )
-from pipeline.extract.page_words import pdfa_json_words, text_layer_words
-from pipeline.extract.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
-from pipeline.generate.answer_evidence import image_size
-from schemas import reject_reasons as reasons
-from schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
-from schemas.reject_reasons import OUT_OF_MEMORY
+from docmatix.pipeline.extract.page_words import pdfa_json_words, text_layer_words
+from docmatix.pipeline.extract.pdf_open import EncryptedPdf, open_pdf, repair_with_qpdf
+from docmatix.pipeline.generate.answer_evidence import image_size
+from docmatix.schemas import reject_reasons as reasons
+from docmatix.schemas.records import ExtractedDocument, PageText, RejectedDocument, SourceDocument
+from docmatix.schemas.reject_reasons import OUT_OF_MEMORY
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF warnings go to our rejects, not to stderr
 

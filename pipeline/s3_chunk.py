@@ -6,11 +6,11 @@ Reference rules: at most `max_pages` pages and `max_tokens` tokens per chunk, co
 
 from __future__ import annotations
 
-from pipeline.generate.prompt_templates import PromptTemplate, choose_template
-from pipeline.generate.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
-from pipeline.settings import ChunkSettings
-from schemas.records import Chunk, ExtractedDocument, RejectedDocument
-from schemas.reject_reasons import PAGE_TOO_LONG
+from docmatix.pipeline.generate.prompt_templates import PromptTemplate, choose_template
+from docmatix.pipeline.generate.token_count import TokenCounter, approximate_tokens, truncate_to_tokens
+from docmatix.pipeline.settings import ChunkSettings
+from docmatix.schemas.records import Chunk, ExtractedDocument, RejectedDocument
+from docmatix.schemas.reject_reasons import PAGE_TOO_LONG
 
 PAGE_SEPARATOR = "\nNEW PAGE\n"
 SEPARATOR_TOKENS = 3  # "NEW PAGE" and its newlines in common BPE vocabularies

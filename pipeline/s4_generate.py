@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 
-from pipeline.generate.llm_client import ChatFailure, LLMClient
-from pipeline.generate.prompt_templates import PromptTemplate
-from pipeline.generate.qa_parse import parse_completion, response_format
-from pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
+from docmatix.pipeline.generate.llm_client import ChatFailure, LLMClient
+from docmatix.pipeline.generate.prompt_templates import PromptTemplate
+from docmatix.pipeline.generate.qa_parse import parse_completion, response_format
+from docmatix.pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
+from docmatix.schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
 
 
 def parse_chunk(chunk: Chunk, text: str, answer_format: str, loops: LoopSettings | None) -> ChunkResult:

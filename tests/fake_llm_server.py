@@ -38,7 +38,7 @@ import httpx
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo root
-from pipeline.generate.request_cache import request_key  # noqa: E402
+from docmatix.pipeline.generate.request_cache import request_key  # noqa: E402
 
 
 @dataclass
@@ -310,7 +310,7 @@ class FakeServer:
     """The server in a subprocess (so it can really die); a context manager for tests and benchmarks."""
 
     def __init__(self, *flags: str, port: int | None = None):
-        from pipeline.generate.llm_embedded import free_port
+        from docmatix.pipeline.generate.llm_embedded import free_port
 
         self.port = port or free_port()
         self.flags = flags

@@ -7,16 +7,29 @@ import pyarrow.parquet as pq
 import pymupdf
 import pytest
 
+from docmatix.filters.presets import build_filters
+from docmatix.pipeline.extract.page_render import RenderSettings, page_zoom
+from docmatix.pipeline.generate.answer_evidence import (
+    attach_evidence,
+    is_extractive,
+    line_boxes,
+    locate_answer,
+)
+from docmatix.pipeline.on_ray.rows import from_row, to_row
+from docmatix.pipeline.s1_read import iter_unit_documents
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
 from docmatix.sample.pdfa_shards import pdfa_json_for, write_shard
-from filters.presets import build_filters
-from pipeline.extract.page_render import RenderSettings, page_zoom
-from pipeline.generate.answer_evidence import attach_evidence, is_extractive, line_boxes, locate_answer
-from pipeline.on_ray.rows import from_row, to_row
-from pipeline.s1_read import iter_unit_documents
-from pipeline.s2_extract import ExtractSettings, extract_document
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
-from schemas.records import Chunk, ChunkResult, GeneratedDocument, PageWords, QAPair, SourceDocument, WorkUnit
+from docmatix.schemas.records import (
+    Chunk,
+    ChunkResult,
+    GeneratedDocument,
+    PageWords,
+    QAPair,
+    SourceDocument,
+    WorkUnit,
+)
 
 PAGE_W, PAGE_H = 612, 792  # US Letter, points
 FONT = 14
@@ -162,8 +175,8 @@ def test_match_scoring_and_lines():
 
 
 def test_require_evidence_puts_no_evidence_before_the_dedup_filters():
-    from filters.options import filters_from
-    from pipeline.config import RunConfig
+    from docmatix.filters.options import filters_from
+    from docmatix.pipeline.config import RunConfig
 
     names = [f.name for f in filters_from(RunConfig(inputs=[], output="", require_evidence=True))]
     assert names[-3:] == ["no_evidence", "duplicate", "near_duplicate"]  # strict: dedup filters last

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.generate.request_cache import RequestCache, compact_unit_segments
-from pipeline.on_ray.generate_stage import generate_actors, per_actor_in_flight
-from pipeline.on_ray.rows import ROW_SCHEMA, UnitEnd, from_row, rows_to_table, to_row, with_records
-from pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit
-from pipeline.on_ray.unit_parts import rows_in_order, write_parts
-from schemas.records import ExtractedDocument, FinishedDocument, PageText, QAPair, RejectedDocument
+from docmatix.pipeline.generate.request_cache import RequestCache, compact_unit_segments
+from docmatix.pipeline.on_ray.generate_stage import generate_actors, per_actor_in_flight
+from docmatix.pipeline.on_ray.rows import ROW_SCHEMA, UnitEnd, from_row, rows_to_table, to_row, with_records
+from docmatix.pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit
+from docmatix.pipeline.on_ray.unit_parts import rows_in_order, write_parts
+from docmatix.schemas.records import ExtractedDocument, FinishedDocument, PageText, QAPair, RejectedDocument
 
 
 def extracted(key: str, unit: str = "u") -> ExtractedDocument:
@@ -88,7 +88,7 @@ def test_an_incomplete_unit_is_left_to_be_redone():
 
 
 def test_commit_writes_the_same_files_as_an_ordered_writer(tmp_path):
-    from pipeline.s6_write import UnitWriter
+    from docmatix.pipeline.s6_write import UnitWriter
 
     records = [finished(extracted(f"k{i}")) for i in range(7)]
     records.insert(3, RejectedDocument("bad", "u", "origin.tar", "read", "encrypted"))

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from docmatix.filters.decontamination import BenchmarkIndex
+from docmatix.pipeline.s5_filter import filter_document
 from docmatix.sample.pdfa_shards import write_shard
-from filters.decontamination import BenchmarkIndex
-from pipeline.s5_filter import filter_document
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
+from docmatix.schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, QAPair
 from tests.conftest import REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

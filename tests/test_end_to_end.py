@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from schemas.output import CAULDRON_FEATURES
+from docmatix.schemas.output import CAULDRON_FEATURES
 from tests.conftest import REPO, docmatix_run, rerun_with_cache_of
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
+from docmatix.pipeline.config import RunConfig
 from docmatix.run_estimate import EngineSettings, estimate
-from pipeline.config import RunConfig
 
 
 def test_estimate_projects_from_a_sample(e2e_shard):

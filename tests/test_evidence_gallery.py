@@ -15,14 +15,14 @@ import pytest
 import yaml
 from PIL import Image, ImageStat
 
-from filters.presets import build_filters
-from pipeline.extract.page_render import RenderSettings
-from pipeline.generate.answer_evidence import attach_evidence
-from pipeline.run_summary import build_summary, write_json
-from pipeline.s2_extract import ExtractSettings, extract_document
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
-from schemas.records import JudgeVerdict, SourceDocument
+from docmatix.filters.presets import build_filters
+from docmatix.pipeline.extract.page_render import RenderSettings
+from docmatix.pipeline.generate.answer_evidence import attach_evidence
+from docmatix.pipeline.run_summary import build_summary, write_json
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.schemas.records import JudgeVerdict, SourceDocument
 from tests.chromium_cdp import Chromium, chromium_binary
 from tests.conftest import REPO
 from tests.test_answer_evidence import known_pdf, one_chunk

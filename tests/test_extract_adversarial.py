@@ -13,11 +13,11 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from pipeline.extract.isolation import IsolatedExtractor, extract
-from pipeline.extract.limits import ExtractLimits
-from pipeline.s2_extract import ExtractSettings, extract_document
-from pipeline.s6_write import UnitWriter
-from schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument
+from docmatix.pipeline.extract.isolation import IsolatedExtractor, extract
+from docmatix.pipeline.extract.limits import ExtractLimits
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument
 from tests import adversarial_pdfs as adv
 from tests.conftest import CORPUS, corpus_pdf
 
@@ -112,7 +112,7 @@ def test_bomb_past_the_image_limit_is_contained_by_deadline_and_memory_cap():
 def test_page_over_the_memory_cap_is_rejected_out_of_memory_and_the_next_one_is_served():
     """An 8,000 pt page rendered uncapped at 150 dpi needs an 833 MB pixmap: the child's 700 MB address-space
     cap makes MuPDF's malloc fail, the page is rejected `out_of_memory`, and the child serves on."""
-    from pipeline.extract.page_render import RenderSettings
+    from docmatix.pipeline.extract.page_render import RenderSettings
 
     settings = ExtractSettings(render=RenderSettings(max_side=100_000), ocr=False,
                                limits=ExtractLimits(max_page_megapixels=5000, timeout_s=120, memory_mb=700))

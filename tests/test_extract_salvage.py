@@ -6,14 +6,14 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.extract.isolation import extract
-from pipeline.extract.limits import ExtractLimits
-from pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT
-from pipeline.extract.page_text import is_garbled
-from pipeline.extract.pdf_open import EncryptedPdf, open_pdf
-from pipeline.s2_extract import ExtractSettings, extract_document
-from pipeline.s6_write import UnitWriter
-from schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument
+from docmatix.pipeline.extract.isolation import extract
+from docmatix.pipeline.extract.limits import ExtractLimits
+from docmatix.pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT
+from docmatix.pipeline.extract.page_text import is_garbled
+from docmatix.pipeline.extract.pdf_open import EncryptedPdf, open_pdf
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument
 from tests import adversarial_pdfs as adv
 
 WITH_OCR = ExtractSettings(ocr=True, limits=ExtractLimits(timeout_s=60))

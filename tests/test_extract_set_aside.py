@@ -8,10 +8,10 @@ import time
 
 import psutil
 
-from pipeline.extract.isolation import ExtractorPool
-from pipeline.extract.limits import ExtractLimits
-from pipeline.s2_extract import ExtractSettings
-from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
+from docmatix.pipeline.extract.isolation import ExtractorPool
+from docmatix.pipeline.extract.limits import ExtractLimits
+from docmatix.pipeline.s2_extract import ExtractSettings
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from tests import adversarial_pdfs as adv
 
 TIMEOUT_S, SLOW_AFTER_S = 12.0, 1.0
@@ -24,7 +24,7 @@ def _doc(key: str, data: bytes) -> SourceDocument:
 
 
 def _extraction_children() -> dict[int, psutil.Process]:
-    return {p.pid: p for p in psutil.Process().children() if "pipeline.extract.isolation" in p.cmdline()}
+    return {p.pid: p for p in psutil.Process().children() if "docmatix.pipeline.extract.isolation" in p.cmdline()}
 
 
 def _children_nice(before: dict[int, psutil.Process]) -> list[int]:

@@ -10,13 +10,20 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from filters.options import filters_from
-from filters.presets import build_preset
-from pipeline.config import RunConfig
-from pipeline.run_summary import build_summary
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument, PageText, QAPair
+from docmatix.filters.options import filters_from
+from docmatix.filters.presets import build_preset
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.run_summary import build_summary
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.schemas.records import (
+    Chunk,
+    ChunkResult,
+    ExtractedDocument,
+    GeneratedDocument,
+    PageText,
+    QAPair,
+)
 
 PAGE = ("Harbor Tools Ltd - Invoice 2231, dated 3 March 2021. Items: 4 hammers at 12.50 EUR, "
         "2 saws at 30 EUR. Total 110 EUR, due within 30 days.")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.base import PairContext
-from filters.presets import apply_filters, build_preset
+from docmatix.filters.base import PairContext
+from docmatix.filters.presets import apply_filters, build_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = {row["key"]: row["text"] for row in map(json.loads, (ROOT / "benchmarks/filter_set/documents.jsonl")

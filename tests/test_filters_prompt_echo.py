@@ -10,12 +10,12 @@ import json
 
 import pytest
 
-from filters.base import PairContext
-from filters.presets import PRESETS, apply_filters, build_filters, build_preset
-from filters.prompt_echo import prompt_text
-from filters.settings import FilterSettings
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.qa_parse import parse_qa_text
+from docmatix.filters.base import PairContext
+from docmatix.filters.presets import PRESETS, apply_filters, build_filters, build_preset
+from docmatix.filters.prompt_echo import prompt_text
+from docmatix.filters.settings import FilterSettings
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.qa_parse import parse_qa_text
 from tests.test_filters_check_cli import filter_check
 
 # What document pdfa-eng-train-0001/0000016 is about: no invoice anywhere.

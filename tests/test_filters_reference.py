@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from filters.base import PairContext
-from filters.presets import apply_filters, build_preset
+from docmatix.filters.base import PairContext
+from docmatix.filters.presets import apply_filters, build_preset
 
 DOCMATIX = build_preset("docmatix-exact")
 GOOD_Q, GOOD_A = "What is the invoice total?", "The total is 108 EUR"

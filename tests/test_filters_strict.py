@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from filters.base import PairContext
-from filters.presets import PRESETS, apply_filters, build_filters, build_preset
-from filters.settings import FilterSettings
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.qa_parse import parse_qa_text
+from docmatix.filters.base import PairContext
+from docmatix.filters.presets import PRESETS, apply_filters, build_filters, build_preset
+from docmatix.filters.settings import FilterSettings
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.qa_parse import parse_qa_text
 
 STRICT = build_preset("strict")
 DOCMATIX = build_preset("docmatix")

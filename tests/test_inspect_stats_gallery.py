@@ -24,7 +24,7 @@ from PIL import Image, ImageStat
 
 from docmatix.cli import main as cli_main
 from docmatix.output.reader import OutputReader, resolve_location, source_name
-from pipeline.s6_write import ROW_GROUP_ROWS
+from docmatix.pipeline.s6_write import ROW_GROUP_ROWS
 from tests.chromium_cdp import Chromium, chromium_binary
 from tests.fake_hub_server import FakeHub
 from tests.fake_hub_server import _Handler as _HubHandler
@@ -46,8 +46,8 @@ def synthetic_output(tmp_path_factory, corpus_files) -> Path:
     bench = _bench_module()
     out = tmp_path_factory.mktemp("synthetic")
     pages = bench.render_pages(limit=12, dpi=72)
-    from pipeline.run_summary import build_summary, write_json
-    from pipeline.s6_write import UnitWriter
+    from docmatix.pipeline.run_summary import build_summary, write_json
+    from docmatix.pipeline.s6_write import UnitWriter
 
     writer = UnitWriter(str(out), "pdfa-eng-train-0000")
     for i in range(5 * ROW_GROUP_ROWS):
@@ -184,8 +184,8 @@ def test_inspect_and_stats_of_a_hub_dataset_by_id(synthetic_output, tmp_path):
 
 
 def test_an_output_with_every_document_rejected(tmp_path, capsys):
-    from pipeline.s6_write import UnitWriter
-    from schemas.records import RejectedDocument
+    from docmatix.pipeline.s6_write import UnitWriter
+    from docmatix.schemas.records import RejectedDocument
 
     writer = UnitWriter(str(tmp_path), "unit-0")
     writer.add_rejected(RejectedDocument("0000001", "unit-0", "unit-0.tar", "extract", "encrypted", "no password"))

@@ -13,14 +13,14 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
+from docmatix.filters.presets import build_filters
+from docmatix.pipeline.generate.judge import JUDGE_LOW, judge_document, judge_sampling, parse_verdict
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
+from docmatix.pipeline.generate.llm_embedded import EmbeddedServer
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.s5_filter import filter_document
 from docmatix.sample.pdfa_shards import write_shard
-from filters.presets import build_filters
-from pipeline.generate.judge import JUDGE_LOW, judge_document, judge_sampling, parse_verdict
-from pipeline.generate.llm_client import ClientSettings, LLMClient
-from pipeline.generate.llm_embedded import EmbeddedServer
-from pipeline.generate.request_cache import RequestCache
-from pipeline.s5_filter import filter_document
-from schemas.records import (
+from docmatix.schemas.records import (
     Chunk,
     ChunkResult,
     ExtractedDocument,

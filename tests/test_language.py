@@ -14,10 +14,10 @@ import pytest
 
 from docmatix.output.reader import OutputReader
 from docmatix.output.stats import compute_stats
+from docmatix.pipeline.extract.language import detect_language, rejected_language, tag_language
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
 from docmatix.sample.pdfa_shards import write_shard
-from pipeline.extract.language import detect_language, rejected_language, tag_language
-from pipeline.s2_extract import ExtractSettings, extract_document
-from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from tests.conftest import REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 
@@ -48,7 +48,7 @@ def test_model_loads_and_classifies_with_the_network_blocked():
     code = ("import socket\n"
             "def refuse(*a, **k): raise OSError('network used')\n"
             "socket.socket = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "from pipeline.extract.language import detect_language\n"
+            "from docmatix.pipeline.extract.language import detect_language\n"
             f"print(detect_language({FRENCH!r}).code)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]

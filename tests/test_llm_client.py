@@ -9,12 +9,12 @@ import zlib
 
 import pytest
 
-from pipeline.generate.llm_client import ChatFailure, ClientSettings, LLMClient
-from pipeline.generate.llm_embedded import free_port
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.request_cache import RequestCache
-from pipeline.s4_generate import generate_documents
-from schemas.records import Chunk, ExtractedDocument, PageText
+from docmatix.pipeline.generate.llm_client import ChatFailure, ClientSettings, LLMClient
+from docmatix.pipeline.generate.llm_embedded import free_port
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.s4_generate import generate_documents
+from docmatix.schemas.records import Chunk, ExtractedDocument, PageText
 from tests.fake_llm_server import FakeServer, body_key
 
 TEMPLATES = {t.name: t for t in load_templates()}

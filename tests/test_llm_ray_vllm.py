@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from filters.presets import build_filters
-from pipeline.config import RunConfig
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.request_cache import RequestCache, request_key
-from pipeline.on_ray import vllm_engines as rv
-from pipeline.on_ray.rows import UnitEnd, from_row, to_row
-from pipeline.profiles import apply_profile
-from schemas.records import ExtractedDocument, FinishedDocument, PageText, RejectedDocument
+from docmatix.filters.presets import build_filters
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.request_cache import RequestCache, request_key
+from docmatix.pipeline.on_ray import vllm_engines as rv
+from docmatix.pipeline.on_ray.rows import UnitEnd, from_row, to_row
+from docmatix.pipeline.profiles import apply_profile
+from docmatix.schemas.records import ExtractedDocument, FinishedDocument, PageText, RejectedDocument
 
 TEMPLATES = load_templates()
 REPO = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from PIL import ImageDraw
 
 from docmatix.cli import main as cli_main
 from docmatix.mix.mixture import SubsetSpec, build_mixture, load_mixture
-from schemas.output import CAULDRON_FEATURES
+from docmatix.schemas.output import CAULDRON_FEATURES
 
 pytestmark = pytest.mark.slow  # the session's real pipeline run (embedded LLM)
 

@@ -13,10 +13,10 @@ import pymupdf
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-import pipeline.s2_extract as s2
-from pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT, NO_TEXT
-from pipeline.s2_extract import ExtractSettings, extract_document
-from schemas.records import ExtractedDocument, SourceDocument
+import docmatix.pipeline.s2_extract as s2
+from docmatix.pipeline.extract.ocr_decision import GARBLED, IMAGE_PAGE_LITTLE_TEXT, NO_TEXT
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.schemas.records import ExtractedDocument, SourceDocument
 from tests import adversarial_pdfs as adv
 from tests.conftest import CORPUS, corpus_pdf
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.output_layout import (
+from docmatix.schemas.output_layout import (
     LOCAL_REQUEST_INDEX,
     MANIFEST,
     SUMMARY,
@@ -101,11 +101,11 @@ def test_layout_paths():
 def test_writer_and_readers_agree_on_a_written_unit(tmp_path):
     """What UnitWriter writes is where the reader, verify and publish look for it."""
     from docmatix.output.reader import OutputReader
+    from docmatix.pipeline.run_summary import build_summary, write_json
+    from docmatix.pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
     from docmatix.publish.repo_layout import output_shards, read_summary
-    from pipeline.run_summary import build_summary, write_json
-    from pipeline.s6_write import UnitWriter, read_done_markers, remove_partial_unit
-    from schemas.records import RejectedDocument
-    from schemas.reject_reasons import ENCRYPTED
+    from docmatix.schemas.records import RejectedDocument
+    from docmatix.schemas.reject_reasons import ENCRYPTED
 
     writer = UnitWriter(str(tmp_path), "u")
     writer.add_rejected(RejectedDocument("k1", "u", "origin.pdf", "extract", ENCRYPTED))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.s1_read as s1_read
+import docmatix.pipeline.s1_read as s1_read
 from docmatix.output.verify import verify_output
 from docmatix.sample.pdfa_shards import write_shard
 from tests.conftest import E2E_PDFS, corpus_pdf

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from datasets import load_dataset
 
+from docmatix.filters.options import filters_from
+from docmatix.filters.presets import PRESETS
+from docmatix.filters.reference_patterns import REFERENCE_PATTERNS
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.profiles import REFERENCE_PRESET
 from docmatix.sample.pdfa_shards import pdfa_json_for
-from filters.options import filters_from
-from filters.presets import PRESETS
-from filters.reference_patterns import REFERENCE_PATTERNS
-from pipeline.config import RunConfig
-from pipeline.profiles import REFERENCE_PRESET
 from tests.conftest import REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

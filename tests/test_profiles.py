@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.config import RunConfig, add_run_arguments, config_from_args
-from pipeline.profiles import PROFILES, profile_table
+from docmatix.pipeline.config import RunConfig, add_run_arguments, config_from_args
+from docmatix.pipeline.profiles import PROFILES, profile_table
 from tests.conftest import REPO
 
 
@@ -38,4 +38,4 @@ def test_why_ours_differs_is_given_exactly_where_the_values_differ():
 
 def test_readme_table_is_the_generated_one():
     readme = (REPO / "README.md").read_text()
-    assert profile_table() in readme, "README's profile table is stale: paste `python -m pipeline.profiles`"
+    assert profile_table() in readme, "README's profile table is stale: paste `python -m docmatix.pipeline.profiles`"

@@ -18,9 +18,9 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
+from docmatix.pipeline.generate.llm_embedded import free_port
 from docmatix.publish.dataset_card import RUN_STAT_FIELDS
-from pipeline.generate.llm_embedded import free_port
-from schemas.output import CAULDRON_FEATURES
+from docmatix.schemas.output import CAULDRON_FEATURES
 from tests.fake_hub_server import FakeHub
 
 pytestmark = pytest.mark.slow  # one real pipeline run (embedded LLM) for the module

@@ -9,7 +9,7 @@ from docmatix.commands.publish import hub_repo_id, is_hub_destination
 from docmatix.output.features_diff import feature_differences
 from docmatix.publish.plan import commit_batches, make_plan
 from docmatix.publish.repo_layout import PlannedFile, hub_shard_name, planned_content
-from schemas.output import CAULDRON_FEATURES
+from docmatix.schemas.output import CAULDRON_FEATURES
 
 
 def shard(i: int, n: int, size: int = 100) -> PlannedFile:

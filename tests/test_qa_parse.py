@@ -1,4 +1,4 @@
-from pipeline.generate.qa_parse import parse_qa_json, parse_qa_text
+from docmatix.pipeline.generate.qa_parse import parse_qa_json, parse_qa_text
 
 
 def test_parse_reference_format():

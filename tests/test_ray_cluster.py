@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.generate.llm_embedded import free_port
+from docmatix.pipeline.generate.llm_embedded import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -35,8 +35,8 @@ def test_cluster_config_example_command_parses_and_sizes_workers_to_the_cluster(
     import argparse
     import shlex
 
-    from pipeline.config import add_run_arguments, config_from_args
-    from pipeline.on_ray.read_stage import READ_CPUS_PER_READER
+    from docmatix.pipeline.config import add_run_arguments, config_from_args
+    from docmatix.pipeline.on_ray.read_stage import READ_CPUS_PER_READER
 
     header = (REPO / "ray_cluster.yaml").read_text().split("\ncluster_name")[0]
     command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from schemas.reject_reasons import DOCUMENT_REASONS, README, readme_with_table
+from docmatix.schemas.reject_reasons import DOCUMENT_REASONS, README, readme_with_table
 
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 
 
 def test_readme_table_is_current():
     text = README.read_text()
-    assert readme_with_table(text) == text, "run `python -m schemas.reject_reasons --write`"
+    assert readme_with_table(text) == text, "run `python -m docmatix.schemas.reject_reasons --write`"
     for reason in DOCUMENT_REASONS:
         assert f"| `{reason.name}` | {reason.stage} |" in text
 

@@ -9,14 +9,14 @@ import asyncio
 import pyarrow.parquet as pq
 import pytest
 
-from filters.presets import build_preset
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.qa_parse import parse_qa_text
-from pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
-from pipeline.run_summary import build_summary
-from pipeline.s4_generate import generate_documents
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
+from docmatix.filters.presets import build_preset
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.qa_parse import parse_qa_text
+from docmatix.pipeline.generate.repetition import LoopDetector, LoopSettings, find_loop
+from docmatix.pipeline.run_summary import build_summary
+from docmatix.pipeline.s4_generate import generate_documents
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
 from tests.fake_llm_server import FakeServer
 from tests.test_llm_client import FAST_RETRY, TEMPLATES, make_work
 
@@ -83,7 +83,7 @@ def test_pair_cap_follows_the_chunk_pages():
 
 
 def run(url: str, work, cancel: bool, max_tokens: int = 600):
-    from pipeline.generate.llm_client import ClientSettings, LLMClient
+    from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
 
     async def go():
         async with LLMClient([url], None, ClientSettings(**FAST_RETRY)) as client:

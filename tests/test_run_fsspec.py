@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from docmatix.output.verify import verify_output
+from docmatix.pipeline.generate.llm_embedded import free_port
 from docmatix.sample.pdfa_shards import write_shard
-from pipeline.generate.llm_embedded import free_port
 from tests.conftest import E2E_PDFS, REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

@@ -9,8 +9,8 @@ import sys
 import pytest
 from tqdm import tqdm
 
-from pipeline.generate.request_cache import RequestCache
-from pipeline.run_progress import RequestProgress
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.run_progress import RequestProgress
 from tests.conftest import E2E_PDFS, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cluster_paths import NonPortablePath, check_portable_paths
+from docmatix.pipeline.cluster_paths import NonPortablePath, check_portable_paths
 from tests.fake_llm_server import FakeServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
+from docmatix.pipeline.generate.qa_parse import response_format
+from docmatix.pipeline.generate.request_cache import RequestCache
 from docmatix.sample.pdfa_shards import write_shard
-from pipeline.generate.llm_client import ClientSettings, LLMClient
-from pipeline.generate.qa_parse import response_format
-from pipeline.generate.request_cache import RequestCache
 from tests.conftest import REPO, corpus_pdf
 from tests.fake_llm_server import FakeServer
 

@@ -1,8 +1,8 @@
 import io
 import tarfile
 
-from pipeline.s1_read import discover_units, iter_unit_documents, split_member_name
-from schemas.records import SourceDocument
+from docmatix.pipeline.s1_read import discover_units, iter_unit_documents, split_member_name
+from docmatix.schemas.records import SourceDocument
 from tests.conftest import E2E_PDFS, corpus_pdf
 
 

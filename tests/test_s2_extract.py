@@ -3,9 +3,9 @@ import io
 import pymupdf
 from PIL import Image
 
-from pipeline.extract.page_render import RenderSettings
-from pipeline.s2_extract import ExtractSettings, extract_document
-from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
+from docmatix.pipeline.extract.page_render import RenderSettings
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
 from tests.conftest import CORPUS, corpus_pdf
 
 

@@ -1,7 +1,7 @@
-from pipeline.generate.prompt_templates import choose_template, load_templates
-from pipeline.s3_chunk import PAGE_SEPARATOR, chunk_document, chunk_or_reject, group_pages
-from pipeline.settings import ChunkSettings
-from schemas.records import ExtractedDocument, PageText, RejectedDocument
+from docmatix.pipeline.generate.prompt_templates import choose_template, load_templates
+from docmatix.pipeline.s3_chunk import PAGE_SEPARATOR, chunk_document, chunk_or_reject, group_pages
+from docmatix.pipeline.settings import ChunkSettings
+from docmatix.schemas.records import ExtractedDocument, PageText, RejectedDocument
 
 
 def test_group_pages_reference_rules():

@@ -14,7 +14,7 @@ import pytest
 
 from docmatix.commands.estimate import add_parser as add_estimate_parser
 from docmatix.commands.filter_check import add_parser as add_filter_check_parser
-from pipeline.config import (
+from docmatix.pipeline.config import (
     OWNER,
     RunConfig,
     add_run_arguments,
@@ -22,8 +22,8 @@ from pipeline.config import (
     readme_with_options,
     setting_owners,
 )
-from pipeline.settings import ChunkSettings, ExtractConfig, LLMSettings
-from schemas.readme_blocks import README
+from docmatix.pipeline.settings import ChunkSettings, ExtractConfig, LLMSettings
+from docmatix.schemas.readme_blocks import README
 
 BEFORE = json.loads((Path(__file__).parent / "data" / "cli_flags_before_i16.json").read_text())
 # Settings the hand-written parser had no flag for, and settings added since.
@@ -131,7 +131,7 @@ def test_every_flag_sets_its_setting():
 
 def test_readme_option_list_is_current():
     text = README.read_text()
-    assert readme_with_options(text) == text, "run `python -m pipeline.config --write`"
+    assert readme_with_options(text) == text, "run `python -m docmatix.pipeline.config --write`"
     for flag in ADDED.values():
         assert f"`{flag[0]}`" in text
 

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from pipeline.extract.isolation import SPARE_CHILDREN
-from pipeline.on_ray.extract_stage import extract_pool
-from pipeline.on_ray.read_stage import READ_CPUS_PER_READER, read_concurrency
-from pipeline.settings import ExtractConfig
+from docmatix.pipeline.extract.isolation import SPARE_CHILDREN
+from docmatix.pipeline.on_ray.extract_stage import extract_pool
+from docmatix.pipeline.on_ray.read_stage import READ_CPUS_PER_READER, read_concurrency
+from docmatix.pipeline.settings import ExtractConfig
 
 
 def test_extraction_pool_is_fixed_when_set_and_grows_with_the_cluster_otherwise():
@@ -45,7 +45,7 @@ def test_the_data_context_spreads_documents_and_lets_a_reader_run_ahead():
     field in the locked Ray: if an upgrade renames it, readers fall back to ~17 documents a second."""
     from ray.data import DataContext
 
-    from pipeline.run import BLOCKS_AHEAD_PER_TASK, configure_data_context
+    from docmatix.pipeline.run import BLOCKS_AHEAD_PER_TASK, configure_data_context
 
     ctx = DataContext()
     configure_data_context(ctx)

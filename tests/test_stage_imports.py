@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from pipeline.run import REPO_ROOT
+from docmatix import PACKAGE_PARENT as REPO_ROOT
 
-HEAVY = ("pymupdf", "aiohttp", "filters.options")
+HEAVY = ("pymupdf", "aiohttp", "docmatix.filters.options")
 
 
 def loaded_in_fresh_process(module: str) -> dict:
@@ -22,11 +22,11 @@ def loaded_in_fresh_process(module: str) -> dict:
 
 
 @pytest.mark.parametrize(("module", "needs"), [
-    ("pipeline.on_ray.read_stage", []),
-    ("pipeline.on_ray.unit_parts", []),
-    ("pipeline.on_ray.extract_stage", ["pymupdf"]),
-    ("pipeline.on_ray.generate_stage", ["aiohttp", "filters.options"]),
-    ("pipeline.extract.isolation", ["pymupdf"]),  # the isolated extraction child
+    ("docmatix.pipeline.on_ray.read_stage", []),
+    ("docmatix.pipeline.on_ray.unit_parts", []),
+    ("docmatix.pipeline.on_ray.extract_stage", ["pymupdf"]),
+    ("docmatix.pipeline.on_ray.generate_stage", ["aiohttp", "docmatix.filters.options"]),
+    ("docmatix.pipeline.extract.isolation", ["pymupdf"]),  # the isolated extraction child
 ])
 def test_a_stage_worker_loads_only_what_its_stage_needs(module, needs):
     loaded = loaded_in_fresh_process(module)

@@ -8,15 +8,15 @@ import asyncio
 from rich.console import Console
 
 from docmatix.commands.stats import render
+from docmatix.filters.presets import build_filters
+from docmatix.filters.settings import FilterSettings
 from docmatix.output.stats import OutputStats
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.generate.token_accounting import token_rows, tokens_per_kept_pair
+from docmatix.pipeline.run_summary import build_summary
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
 from docmatix.publish.dataset_card import run_statistics, run_statistics_section
-from filters.presets import build_filters
-from filters.settings import FilterSettings
-from pipeline.generate.request_cache import RequestCache
-from pipeline.generate.token_accounting import token_rows, tokens_per_kept_pair
-from pipeline.run_summary import build_summary
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
 from tests.fake_llm_server import FakeServer
 from tests.test_llm_client import generate, make_work
 

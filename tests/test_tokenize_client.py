@@ -7,14 +7,14 @@ import threading
 
 import pytest
 
-from pipeline.generate.llm_client import ClientSettings, LLMClient
-from pipeline.generate.llm_embedded import EmbeddedServer
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.token_count import approximate_tokens
-from pipeline.generate.tokenize_client import ServerTokenCounter
-from pipeline.s3_chunk import chunk_document, page_texts
-from pipeline.settings import ChunkSettings
-from schemas.records import ExtractedDocument, PageText
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
+from docmatix.pipeline.generate.llm_embedded import EmbeddedServer
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.generate.tokenize_client import ServerTokenCounter
+from docmatix.pipeline.s3_chunk import chunk_document, page_texts
+from docmatix.pipeline.settings import ChunkSettings
+from docmatix.schemas.records import ExtractedDocument, PageText
 from tests.fake_llm_server import FakeServer
 
 

@@ -7,13 +7,13 @@ import ast
 from dataclasses import asdict
 from pathlib import Path
 
-from filters.presets import build_preset
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
-from pipeline.unit_counts import count_finished, count_rejected
-from schemas.output import UnitCounts
-from schemas.records import RejectedDocument
-from schemas.reject_reasons import ENCRYPTED, NO_PAIRS_KEPT
+from docmatix.filters.presets import build_preset
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.pipeline.unit_counts import count_finished, count_rejected
+from docmatix.schemas.output import UnitCounts
+from docmatix.schemas.records import RejectedDocument
+from docmatix.schemas.reject_reasons import ENCRYPTED, NO_PAIRS_KEPT
 from tests.test_filters_accounting import chunk_result, document, invoice_document
 
 REPO = Path(__file__).resolve().parent.parent

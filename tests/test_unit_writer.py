@@ -8,9 +8,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from filters.presets import build_preset
-from pipeline.s5_filter import filter_document
-from pipeline.s6_write import UnitWriter
+from docmatix.filters.presets import build_preset
+from docmatix.pipeline.s5_filter import filter_document
+from docmatix.pipeline.s6_write import UnitWriter
 from tests.test_filters_accounting import chunk_result, document, png
 
 KEYS = ["0000001", "0000002", "0000003"]

@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from pipeline.generate.llm_client import ClientSettings, LLMClient
-from pipeline.generate.request_cache import RequestCache
-from pipeline.generate.tokenize_client import ServerTokenCounter
-from schemas.output import CAULDRON_FEATURES
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.generate.tokenize_client import ServerTokenCounter
+from docmatix.schemas.output import CAULDRON_FEATURES
 
 VLLM_URL = os.environ.get("DOCMATIX_VLLM_URL")
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]

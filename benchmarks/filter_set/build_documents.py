@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pymupdf  # noqa: E402
 
+from docmatix.pipeline.extract.page_text import text_layer  # noqa: E402
+from docmatix.pipeline.s3_chunk import PAGE_SEPARATOR  # noqa: E402
 from docmatix.sample.corpus import sample_corpus_dir  # noqa: E402
-from pipeline.extract.page_text import text_layer  # noqa: E402
-from pipeline.s3_chunk import PAGE_SEPARATOR  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEBIAN = Path("/usr/share/doc")

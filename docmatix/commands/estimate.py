@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.settings import ExtractConfig, LLMSettings
-from pipeline.settings_cli import add_setting_arguments
+from docmatix.pipeline.settings import ExtractConfig, LLMSettings
+from docmatix.pipeline.settings_cli import add_setting_arguments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +31,8 @@ def main(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from docmatix.pipeline.config import RunConfig
     from docmatix.run_estimate import EngineSettings, estimate
-    from pipeline.config import RunConfig
 
     config = RunConfig(inputs=args.inputs, output="", max_pages=args.max_pages, ocr=args.ocr)
     engines = None

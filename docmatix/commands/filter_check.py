@@ -17,9 +17,9 @@ import json
 import sys
 from typing import IO
 
-from filters.base import PairContext, PairFilter
-from filters.options import add_filter_arguments, filters_from
-from filters.presets import apply_filters
+from docmatix.filters.base import PairContext, PairFilter
+from docmatix.filters.options import add_filter_arguments, filters_from
+from docmatix.filters.presets import apply_filters
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.config import add_run_arguments
+from docmatix.pipeline.config import add_run_arguments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +14,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pipeline.run import run_from_args
+    from docmatix.pipeline.run import run_from_args
 
     return run_from_args(args)

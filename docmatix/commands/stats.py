@@ -11,8 +11,8 @@ from rich.table import Table
 
 from docmatix.output.reader import OutputReader
 from docmatix.output.stats import Distribution, OutputStats, compare_with_summary, compute_stats
-from pipeline.generate.token_accounting import token_rows
-from schemas.output_layout import SUMMARY
+from docmatix.pipeline.generate.token_accounting import token_rows
+from docmatix.schemas.output_layout import SUMMARY
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -28,8 +28,8 @@ from datasets import Dataset, Features, concatenate_datasets, load_dataset
 
 from docmatix.output.features_diff import feature_differences
 from docmatix.publish.repo_layout import output_shards
-from schemas.output import CAULDRON_FEATURES
-from schemas.output_layout import OutputLayout
+from docmatix.schemas.output import CAULDRON_FEATURES
+from docmatix.schemas.output_layout import OutputLayout
 
 MANIFEST = "mixture.json"
 

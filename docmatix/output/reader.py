@@ -24,7 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas.output_layout import MANIFEST, PARQUET, SUMMARY, holds_rows, meta_path, rejects_dir, rejects_path
+from docmatix.schemas.output_layout import (
+    MANIFEST,
+    PARQUET,
+    SUMMARY,
+    holds_rows,
+    meta_path,
+    rejects_dir,
+    rejects_path,
+)
 
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 IMAGE_PATHS = "images.list.element.path"  # the Parquet leaf of the image paths (always null in our output)

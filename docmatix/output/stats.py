@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 import pyarrow.compute as pc
 
 from docmatix.output.reader import IMAGE_PATHS, OutputReader
-from pipeline.extract.language import LANGUAGE_REASON, rejected_language
-from pipeline.generate.judge import DIMENSIONS as JUDGE_DIMENSIONS
+from docmatix.pipeline.extract.language import LANGUAGE_REASON, rejected_language
+from docmatix.pipeline.generate.judge import DIMENSIONS as JUDGE_DIMENSIONS
 
 
 @dataclass

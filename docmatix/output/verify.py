@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import fsspec
 import pyarrow.parquet as pq
 
-from pipeline.s1_read import SHARD_KEY, discover_units, unit_keys
-from pipeline.s6_write import file_sha256
-from schemas.output_layout import MANIFEST, PARQUET, OutputLayout, lists_documents, meta_path
+from docmatix.pipeline.s1_read import SHARD_KEY, discover_units, unit_keys
+from docmatix.pipeline.s6_write import file_sha256
+from docmatix.schemas.output_layout import MANIFEST, PARQUET, OutputLayout, lists_documents, meta_path
 
 
 @dataclass

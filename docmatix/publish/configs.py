@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
+from docmatix.pipeline.s1_read import discover_units, iter_unit_documents
 from docmatix.publish.repo_layout import PlannedFile, uncompressed_bytes
-from pipeline.s1_read import discover_units, iter_unit_documents
-from schemas.output import CAULDRON_FEATURES, PDF_FEATURES, arrow_schema_of
-from schemas.output_layout import SUMMARY, OutputLayout, meta_path, publish_staging_path
-from schemas.records import SourceDocument
+from docmatix.schemas.output import CAULDRON_FEATURES, PDF_FEATURES, arrow_schema_of
+from docmatix.schemas.output_layout import SUMMARY, OutputLayout, meta_path, publish_staging_path
+from docmatix.schemas.records import SourceDocument
 
 ROW_GROUP_ROWS = 64  # as the run's shards: a reader fetches a few PDFs, not a whole file
 

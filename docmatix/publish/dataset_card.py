@@ -13,8 +13,8 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from pipeline.generate.token_accounting import TOKEN_FIELDS, token_rows
-from schemas.output import CAULDRON_FEATURES
+from docmatix.pipeline.generate.token_accounting import TOKEN_FIELDS, token_rows
+from docmatix.schemas.output import CAULDRON_FEATURES
 
 DATA_GLOB = "data/train-*"  # every published layout keeps its shards here (see repo_layout.py)
 

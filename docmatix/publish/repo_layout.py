@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import fsspec
 import pyarrow.parquet as pq
 
-from pipeline.s6_write import file_sha256, read_done_markers
-from schemas.output_layout import SUMMARY, OutputLayout, is_shard
+from docmatix.pipeline.s6_write import file_sha256, read_done_markers
+from docmatix.schemas.output_layout import SUMMARY, OutputLayout, is_shard
 
 # Every published data file (images, pdf and zero-shot-exp configs): one not in the new plan is stale.
 HUB_SHARD_RE = re.compile(r"(data/train|pdf/train|zero-shot-exp/(train|test))-\d{5}-of-\d{5}\.parquet")

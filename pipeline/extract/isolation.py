@@ -2,7 +2,7 @@
 
 A hung MuPDF call cannot be interrupted from Python, and a crash in native code would take the Ray
 worker (and the unit it was writing) with it. So each extracting process keeps one child process
-(`python -m pipeline.extract.isolation`) and hands it documents over a pipe. The parent watches a
+(`python -m docmatix.pipeline.extract.isolation`) and hands it documents over a pipe. The parent watches a
 per-document deadline; past it, or when the child dies, the child's whole process group (Tesseract
 included) is killed, the document is rejected with a named reason, and a fresh child serves the next
 document. One child for many documents keeps the isolation cost to a pipe copy per document, where a
@@ -29,15 +29,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.process_lifetime import die_with_parent
-from pipeline.s2_extract import ExtractSettings, extract_document
-from schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
-from schemas.reject_reasons import OUT_OF_MEMORY, TIMEOUT, WORKER_CRASHED
+from docmatix import PACKAGE_PARENT
+from docmatix.pipeline.process_lifetime import die_with_parent
+from docmatix.pipeline.s2_extract import ExtractSettings, extract_document
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument, SourceDocument
+from docmatix.schemas.reject_reasons import OUT_OF_MEMORY, TIMEOUT, WORKER_CRASHED
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # pipeline/extract/isolation.py -> the repo
 _HEADER = struct.Struct(">Q")
 READY = "ready"
 STARTUP_TIMEOUT_S = 120.0  # a cold interpreter importing PyMuPDF on a loaded machine
@@ -87,12 +86,12 @@ class IsolatedExtractor:
 
     def _start(self) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
         env["OMP_THREAD_LIMIT"] = "1"  # see page_ocr: Tesseract threads only slow a busy machine down
         # A session of its own: on a timeout the whole group (the child and its Tesseract) is killed.
         # Started from one thread that lives as long as the process: the child's parent-death signal
         # fires when the thread that forked it ends, and callers are short-lived threads too.
-        self.proc = _SPAWNER.submit(subprocess.Popen, [sys.executable, "-m", "pipeline.extract.isolation",
+        self.proc = _SPAWNER.submit(subprocess.Popen, [sys.executable, "-m", "docmatix.pipeline.extract.isolation",
                                                        str(self.settings.limits.memory_mb), str(os.getpid())],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                     start_new_session=True).result()

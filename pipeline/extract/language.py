@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from filters.text_language import identify
-from schemas.records import ExtractedDocument, RejectedDocument
-from schemas.reject_reasons import LANGUAGE
+from docmatix.filters.text_language import identify
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument
+from docmatix.schemas.reject_reasons import LANGUAGE
 
 LANGUAGE_REASON = LANGUAGE  # one name in the reasons registry (schemas/reject_reasons.py)
 SAMPLE_CHARS = 20_000  # enough text for a confident guess; keeps long documents cheap

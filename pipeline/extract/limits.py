@@ -14,7 +14,7 @@ import pymupdf
 
 # Reject reasons, one per limit (stage "extract"); the deadline's and the memory cap's are raised by
 # pipeline/extract/isolation.py, which imports them from the registry as every module does.
-from schemas.reject_reasons import IMAGE_TOO_LARGE, PAGE_TOO_LARGE, TOO_MANY_PAGES
+from docmatix.schemas.reject_reasons import IMAGE_TOO_LARGE, PAGE_TOO_LARGE, TOO_MANY_PAGES
 
 
 @dataclass(frozen=True)

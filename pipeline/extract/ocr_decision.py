@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from pipeline.extract.page_text import is_garbled, visible_chars
+from docmatix.pipeline.extract.page_text import is_garbled, visible_chars
 
 # A page is "mostly image" when images cover at least this share of it ...
 IMAGE_DOMINANT_SHARE = 0.5

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pipeline.extract.page_words import ocr_words
-from schemas.records import PageWords
+from docmatix.pipeline.extract.page_words import ocr_words
+from docmatix.schemas.records import PageWords
 
 # Tesseract's OpenMP threads make OCR ~6.6x slower on small machines; parallelism belongs to the
 # worker processes, so every OCR call runs single-threaded.

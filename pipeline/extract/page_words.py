@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pymupdf
 
-from schemas.records import PageWords
+from docmatix.schemas.records import PageWords
 
 Box = tuple[float, float, float, float]
 

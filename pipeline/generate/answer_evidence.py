@@ -22,8 +22,8 @@ from PIL import Image
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from filters.text import STOPWORDS
-from schemas.records import FinishedDocument, PageWords, PairEvidence
+from docmatix.filters.text import STOPWORDS
+from docmatix.schemas.records import FinishedDocument, PageWords, PairEvidence
 
 MIN_SCORE = 0.6  # below it the best span shares too little with the answer to say "it is here"
 FUZZY_TOKEN_RATIO = 85  # rapidfuzz ratio (0-100) at which a page token of 4+ characters is an answer token

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from pipeline.generate.llm_client import ChatFailure, ClientSettings, LLMClient
-from pipeline.generate.request_cache import RequestCache
-from pipeline.s5_filter import drop_kept
-from schemas.records import DroppedPair, FinishedDocument, JudgeVerdict, RequestUsage
+from docmatix.pipeline.generate.llm_client import ChatFailure, ClientSettings, LLMClient
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.s5_filter import drop_kept
+from docmatix.schemas.records import DroppedPair, FinishedDocument, JudgeVerdict, RequestUsage
 
 JUDGE_LOW = "judge_low"
 DIMENSIONS = ("answerable", "correct", "needs_page")

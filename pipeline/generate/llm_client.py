@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from pipeline.generate.request_cache import RequestCache, request_key
+from docmatix.pipeline.generate.request_cache import RequestCache, request_key
 
 log = logging.getLogger(__name__)
 

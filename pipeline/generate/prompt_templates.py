@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"  # pipeline/generate/ -> the repo
+# Package data (prompts/ in a checkout, docmatix/prompts/ in the wheel), wherever the package is installed.
+DEFAULT_PROMPTS_DIR = Path(str(files("docmatix.prompts")))
 
 JSON_INSTRUCTION = (
     '\n\nInstead of the Q/A form, answer with JSON only: {"pairs": [{"question": "...", "answer": "..."}, ...]}'

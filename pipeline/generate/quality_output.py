@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from pipeline.generate.judge import DIMENSIONS as JUDGE_DIMENSIONS
-from schemas.output import UnitCounts, bump
-from schemas.records import FinishedDocument, JudgeVerdict
+from docmatix.pipeline.generate.judge import DIMENSIONS as JUDGE_DIMENSIONS
+from docmatix.schemas.output import UnitCounts, bump
+from docmatix.schemas.records import FinishedDocument, JudgeVerdict
 
 
 def quality_meta(done: FinishedDocument) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import regex
 from rapidfuzz import fuzz, process
 
-from pipeline.generate.qa_parse import split_marker
+from docmatix.pipeline.generate.qa_parse import split_marker
 
 _NON_WORD = regex.compile(r"[^\p{L}\p{N}]+")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")

@@ -29,7 +29,7 @@ from pathlib import Path
 import fsspec
 import pyarrow as pa
 
-from pipeline.parquet_files import read_whole, write_whole
+from docmatix.pipeline.parquet_files import read_whole, write_whole
 
 SEGMENT_SCHEMA = pa.schema([("key", pa.string()), ("completion", pa.string()), ("usage", pa.string())])
 

@@ -8,8 +8,8 @@ characters) to `loops`. Tokens of cached answers are counted apart from the ones
 
 from __future__ import annotations
 
-from schemas.output import UnitCounts, bump
-from schemas.records import FinishedDocument
+from docmatix.schemas.output import UnitCounts, bump
+from docmatix.schemas.records import FinishedDocument
 
 
 def count_tokens(counts: UnitCounts, done: FinishedDocument) -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from pipeline.generate.llm_client import LLMClient
-from pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.generate.llm_client import LLMClient
+from docmatix.pipeline.generate.token_count import approximate_tokens
 
 log = logging.getLogger(__name__)
 

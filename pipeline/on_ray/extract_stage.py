@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipeline.extract.isolation import SPARE_CHILDREN, extract
-from pipeline.extract.language import tag_language
-from pipeline.on_ray.rows import from_row, replace_record, rows_to_table
-from pipeline.s2_extract import ExtractSettings
-from schemas.records import ExtractedDocument, SourceDocument
+from docmatix.pipeline.extract.isolation import SPARE_CHILDREN, extract
+from docmatix.pipeline.extract.language import tag_language
+from docmatix.pipeline.on_ray.rows import from_row, replace_record, rows_to_table
+from docmatix.pipeline.s2_extract import ExtractSettings
+from docmatix.schemas.records import ExtractedDocument, SourceDocument
 
 
 class ExtractPages:

@@ -11,21 +11,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from filters.options import filters_from
-from pipeline.config import RunConfig
-from pipeline.generate.answer_evidence import attach_evidence
-from pipeline.generate.judge import judge_client, judge_documents, judge_sampling
-from pipeline.generate.llm_client import ClientSettings, LLMClient
-from pipeline.generate.prompt_templates import load_templates
-from pipeline.generate.request_cache import RequestCache
-from pipeline.generate.token_count import approximate_tokens
-from pipeline.generate.tokenize_client import ServerTokenCounter
-from pipeline.on_ray.rows import decode_record, with_records
-from pipeline.s3_chunk import chunk_or_reject, page_texts
-from pipeline.s4_generate import generate_documents
-from pipeline.s5_filter import benchmark_from, filter_document
-from schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS, output_url
-from schemas.records import ExtractedDocument, RejectedDocument
+from docmatix.filters.options import filters_from
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.generate.answer_evidence import attach_evidence
+from docmatix.pipeline.generate.judge import judge_client, judge_documents, judge_sampling
+from docmatix.pipeline.generate.llm_client import ClientSettings, LLMClient
+from docmatix.pipeline.generate.prompt_templates import load_templates
+from docmatix.pipeline.generate.request_cache import RequestCache
+from docmatix.pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.generate.tokenize_client import ServerTokenCounter
+from docmatix.pipeline.on_ray.rows import decode_record, with_records
+from docmatix.pipeline.s3_chunk import chunk_or_reject, page_texts
+from docmatix.pipeline.s4_generate import generate_documents
+from docmatix.pipeline.s5_filter import benchmark_from, filter_document
+from docmatix.schemas.output_layout import LOCAL_REQUEST_INDEX, REQUEST_SEGMENTS, output_url
+from docmatix.schemas.records import ExtractedDocument, RejectedDocument
 
 
 class GenerateAndFilter:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from pipeline.on_ray.rows import UnitEnd, from_row, rows_to_table, to_row
-from pipeline.s1_read import iter_unit_documents
-from schemas.records import RejectedDocument, WorkUnit
+from docmatix.pipeline.on_ray.rows import UnitEnd, from_row, rows_to_table, to_row
+from docmatix.pipeline.s1_read import iter_unit_documents
+from docmatix.schemas.records import RejectedDocument, WorkUnit
 
 
 def read_unit(batch: pa.Table, max_pdf_bytes: int) -> Iterator[pa.Table]:

@@ -21,7 +21,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from schemas.records import ExtractedDocument, FinishedDocument, RejectedDocument, SourceDocument, WorkUnit
+from docmatix.schemas.records import (
+    ExtractedDocument,
+    FinishedDocument,
+    RejectedDocument,
+    SourceDocument,
+    WorkUnit,
+)
 
 
 @dataclass

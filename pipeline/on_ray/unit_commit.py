@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import fsspec
 
-from pipeline.generate.request_cache import compact_unit_segments
-from pipeline.on_ray.rows import UnitEnd, from_row
-from pipeline.on_ray.unit_parts import rows_in_order
-from pipeline.s6_write import UnitWriter
-from schemas.output_layout import OutputLayout
-from schemas.records import FinishedDocument, RejectedDocument
+from docmatix.pipeline.generate.request_cache import compact_unit_segments
+from docmatix.pipeline.on_ray.rows import UnitEnd, from_row
+from docmatix.pipeline.on_ray.unit_parts import rows_in_order
+from docmatix.pipeline.s6_write import UnitWriter
+from docmatix.schemas.output_layout import OutputLayout
+from docmatix.schemas.records import FinishedDocument, RejectedDocument
 
 log = logging.getLogger("docmatix")
 

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.on_ray.rows import DOCUMENT_KINDS, ROW_SCHEMA
-from pipeline.parquet_files import write_whole
-from schemas.output_layout import OutputLayout
+from docmatix.pipeline.on_ray.rows import DOCUMENT_KINDS, ROW_SCHEMA
+from docmatix.pipeline.parquet_files import write_whole
+from docmatix.schemas.output_layout import OutputLayout
 
 PART_ROW_GROUP_ROWS = 8  # the committer reads parts a row group at a time: a few documents' images
 

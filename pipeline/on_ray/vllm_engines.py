@@ -34,23 +34,23 @@ from typing import Any
 
 import pyarrow as pa
 
-from filters.base import PairFilter
-from filters.decontamination import BenchmarkIndex
-from filters.options import filters_from
-from pipeline.config import RunConfig
-from pipeline.generate.answer_evidence import attach_evidence
-from pipeline.generate.llm_client import usage_tokens
-from pipeline.generate.prompt_templates import PromptTemplate, load_templates
-from pipeline.generate.qa_parse import QA_JSON_SCHEMA, response_format
-from pipeline.generate.repetition import LoopSettings
-from pipeline.generate.request_cache import RequestCache, request_key
-from pipeline.generate.token_count import approximate_tokens
-from pipeline.on_ray.generate_stage import cache_path, shared_cache
-from pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, UnitEnd, from_row, rows_to_table, to_row
-from pipeline.s3_chunk import chunk_or_reject
-from pipeline.s4_generate import answered_chunk, failed_chunk
-from pipeline.s5_filter import benchmark_from, filter_document
-from schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument
+from docmatix.filters.base import PairFilter
+from docmatix.filters.decontamination import BenchmarkIndex
+from docmatix.filters.options import filters_from
+from docmatix.pipeline.config import RunConfig
+from docmatix.pipeline.generate.answer_evidence import attach_evidence
+from docmatix.pipeline.generate.llm_client import usage_tokens
+from docmatix.pipeline.generate.prompt_templates import PromptTemplate, load_templates
+from docmatix.pipeline.generate.qa_parse import QA_JSON_SCHEMA, response_format
+from docmatix.pipeline.generate.repetition import LoopSettings
+from docmatix.pipeline.generate.request_cache import RequestCache, request_key
+from docmatix.pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.on_ray.generate_stage import cache_path, shared_cache
+from docmatix.pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, UnitEnd, from_row, rows_to_table, to_row
+from docmatix.pipeline.s3_chunk import chunk_or_reject
+from docmatix.pipeline.s4_generate import answered_chunk, failed_chunk
+from docmatix.pipeline.s5_filter import benchmark_from, filter_document
+from docmatix.schemas.records import Chunk, ChunkResult, ExtractedDocument, GeneratedDocument
 
 ERROR_COLUMN = "__inference_error__"  # set by ray.data.llm on rows whose generation failed
 NOT_A_PROMPT = "docmatix: not a prompt"  # ERROR_COLUMN of record rows: every processor stage skips them

@@ -1,0 +1,1 @@
+"""The five generation templates (`*.toml`), package data read through importlib.resources."""
