@@ -5,7 +5,9 @@ various topics related to the subject." Quoted page text does not make such an a
 A generic question is fine when its answer is specific to the page: "It is an invoice from Northwind
 Office Supplies to Larkspur Design Studio" names what is on it. So the answer is what decides: fewer
 than `MIN_SPECIFIC_WORDS` of its words are both on the page and not generic vocabulary. An answer made
-of generic vocabulary alone ("Various factors.") is generic whatever was asked.
+of generic vocabulary alone ("Various factors.") is generic whatever was asked, and so is one that only
+restates its question ("What is the best way to describe a country's capital?" / "To describe it as the
+capital of a country."): a sentence of the question's own words tells nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import regex
 
 from docmatix.filters.base import PairContext
-from docmatix.filters.text import content_stems, numbers, stem, words
+from docmatix.filters.text import content_stems, content_words, fold, numbers, stem, words
 
 # Words that describe any document or any answer. Stems, so "discusses"/"discussion" are one entry.
 _GENERIC_TEXT = """
@@ -40,6 +42,7 @@ _GENERIC_TEXT = """
 """
 GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC_TEXT.split())
 MIN_SPECIFIC_WORDS = 2
+MIN_RESTATED_WORDS = 4  # content words; shorter answers of the question's words are choices ("Paris or London?" / "It is Paris")
 
 
 def specific_words(text: str, context: PairContext) -> set[str]:
@@ -73,6 +76,26 @@ def is_generic_answer(answer: str, context: PairContext) -> bool:
     return len(specific_words(own, context)) < MIN_SPECIFIC_WORDS and not numbers(own)
 
 
+# A yes/no verdict may well repeat its question's words: "Yes, the text should contain every letter".
+_VERDICT = regex.compile(r"^\W*(yes|no|oui|non|ja|nein|si|sí|sim|nao|não)\b|^\W*[是否不对]")
+
+
+def _singular(word: str) -> str:
+    word = regex.sub(r"['’]s$", "", word)  # "country's" is "country"
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def restates_question(question: str, answer: str) -> bool:
+    """The answer is a sentence of the question's own words: no word (whole, not stemmed: an identifier
+    such as "separateanswersheet" is new) and no number of its own, and it is not a yes/no verdict."""
+    said = content_words(answer)
+    if len(said) < MIN_RESTATED_WORDS or _VERDICT.match(fold(answer)):
+        return False
+    asked = {_singular(w) for w in content_words(question)}
+    new = {_singular(w) for w in said if stem(w) not in GENERIC_STEMS} - asked
+    return not new and not set(numbers(answer)) - set(numbers(question))
+
+
 class GenericPairFilter:
     name = "generic"
 
@@ -82,6 +105,7 @@ class GenericPairFilter:
     def __call__(self, question: str, answer: str, context: PairContext) -> tuple[bool, str | None]:
         answer_stems = content_stems(answer)
         vacuous_answer = len(answer_stems) >= 2 and not (answer_stems - GENERIC_STEMS) and not numbers(answer)
-        if vacuous_answer or (is_generic_question(question) and is_generic_answer(answer, context)):
+        if (vacuous_answer or restates_question(question, answer)
+                or (is_generic_question(question) and is_generic_answer(answer, context))):
             return False, "generic_pair"
         return True, None

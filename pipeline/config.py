@@ -5,7 +5,7 @@ pipeline/settings.py and filters/settings.py; its flags are generated from their
 `RunConfig(inputs, output, max_pages=2)` sets it there: a setting's name is unique across groups
 (checked at import), so the flat names of the CLI, the profiles and `summary.json` stay one namespace.
 
-`python -m docmatix.pipeline.config --write` rewrites the README's option list from the parser (a test checks it).
+`python -m docmatix.pipeline.config --write` rewrites the option list in docs/options.md from the parser (a test checks it).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from docmatix.pipeline.settings import (
     WriteSettings,
 )
 from docmatix.pipeline.settings_cli import add_setting_arguments, setting
-from docmatix.schemas.readme_blocks import README, with_block
+from docmatix.schemas.doc_blocks import OPTIONS_PAGE, with_block
 
 
 def stage(cls: type, title: str) -> Any:
-    """A RunConfig field holding one stage's settings; `title` heads its flags in `--help` and the README."""
+    """A RunConfig field holding one stage's settings; `title` heads its flags in `--help` and docs/options.md."""
     return field(default_factory=cls, metadata={"stage": title})
 
 
@@ -43,7 +43,7 @@ class RunConfig:
                           required=True)
     # A named set of overrides of the stage settings (pipeline/profiles.py): default | docmatix
     profile: str = setting("default", "docmatix: every reference rule that is a setting (text source, long-page "
-                                      "skip, sampling, filters; see the README's profile table); it overrides "
+                                      "skip, sampling, filters; see docs/reproducing-docmatix.md); it overrides "
                                       "those flags", choices=sorted(PROFILES))
     read: ReadSettings = stage(ReadSettings, "read")
     extract: ExtractConfig = stage(ExtractConfig, "extraction")
@@ -163,7 +163,7 @@ def _cell(text: str) -> str:
 
 
 def options_list(parser: argparse.ArgumentParser | None = None) -> str:
-    """The README's option list: one table per argument group of the run parser, in `--help` order."""
+    """The option list of docs/options.md: one table per argument group of the run parser, in `--help` order."""
     if parser is None:
         parser = argparse.ArgumentParser()
         add_run_arguments(parser)
@@ -188,12 +188,12 @@ def options_list(parser: argparse.ArgumentParser | None = None) -> str:
     return "\n".join(lines)
 
 
-def readme_with_options(text: str) -> str:
+def page_with_options(text: str) -> str:
     return with_block(text, "run-options", options_list())
 
 
-if __name__ == "__main__":  # `python -m docmatix.pipeline.config [--write]`: the README's option list
+if __name__ == "__main__":  # `python -m docmatix.pipeline.config [--write]`: docs/options.md
     if sys.argv[1:] == ["--write"]:
-        README.write_text(readme_with_options(README.read_text()))
+        OPTIONS_PAGE.write_text(page_with_options(OPTIONS_PAGE.read_text()))
     else:
         print(options_list(), end="")

@@ -2,7 +2,7 @@
 
 `default` is this tool's own choices. `docmatix` sets every rule of the reference scripts
 (huggingface/docmatix run inside huggingface/llm-swarm) that is a setting here, so a run can be put next
-to Docmatix. The README's profile table is generated from `PROFILES["docmatix"]` (a test checks it).
+to Docmatix. The profile table of docs/reproducing-docmatix.md is generated from `PROFILES["docmatix"]` (a test checks it).
 Reference rules that are not settings (how the prompt reaches the server, the unseeded template draw)
 are listed in `NOT_REPRODUCED`, with why.
 """
@@ -91,7 +91,7 @@ def _cell(value: Any) -> str:
 
 
 def profile_table(name: str = "docmatix") -> str:
-    """The README table: rule, setting, the reference's value, our default's, and why ours differs."""
+    """The docs table: rule, setting, the reference's value, our default's, and why ours differs."""
     from docmatix.pipeline.config import RunConfig
 
     default = RunConfig(inputs=[], output="")
@@ -105,5 +105,5 @@ def profile_table(name: str = "docmatix") -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # `python -m docmatix.pipeline.profiles`: the README table
+if __name__ == "__main__":  # `python -m docmatix.pipeline.profiles`: the table of docs/reproducing-docmatix.md
     print(profile_table())

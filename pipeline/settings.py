@@ -3,7 +3,7 @@
 `filters/settings.py`; `pipeline/config.py` composes the groups into `RunConfig`.
 
 To add a setting: a field here (or in FilterSettings) with `setting(default, "help")`. The flag, the
-README's option list (`python -m docmatix.pipeline.config --write`) and `summary.json`'s `config` follow.
+option list in docs/options.md (`python -m docmatix.pipeline.config --write`) and `summary.json`'s `config` follow.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every reason a document can be rejected for: the names the code uses, and what each means.
 
-The README's table of reasons is generated from this list (`python -m docmatix.schemas.reject_reasons --write`
+The table of reasons in docs/extraction.md is generated from this list (`python -m docmatix.schemas.reject_reasons --write`
 rewrites it; a test fails when it is stale), so the documentation cannot drift from the code.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from docmatix.schemas.readme_blocks import README, with_block
+from docmatix.schemas.doc_blocks import REJECT_REASONS_PAGE, with_block
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,12 @@ def readme_table() -> str:
     return "\n".join(["| reason | stage | meaning |", "|---|---|---|", *rows]) + "\n"
 
 
-def readme_with_table(text: str) -> str:
+def page_with_reasons(text: str) -> str:
     return with_block(text, "reject-reasons", readme_table())
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        README.write_text(readme_with_table(README.read_text()))
+        REJECT_REASONS_PAGE.write_text(page_with_reasons(REJECT_REASONS_PAGE.read_text()))
     else:
         print(readme_table(), end="")

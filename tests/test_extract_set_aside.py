@@ -1,4 +1,4 @@
-"""A document past `slow_after_s` is set aside (issue 17): its child drops to nice 19 and keeps its
+"""A document past `slow_after_s` is set aside: its child drops to nice 19 and keeps its
 deadline, while the next document is extracted in a spare child of the same process."""
 
 from __future__ import annotations

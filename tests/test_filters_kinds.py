@@ -47,6 +47,9 @@ def verdict(key: str, question: str, answer: str, kept: list[tuple[str, str]] = 
     ("stats", "How many pages does the document have?", "It has one page.", "about_page_form"),
     ("minutes", "What is the main topic of the document?", "The document discusses various topics and issues.",
      "generic_pair"),
+    ("invoice", "What is the best way to describe a customer's invoice?",
+     "The best way to describe a customer's invoice is to describe it as the invoice of a customer.",
+     "generic_pair"),  # it restates its question (the embedded model's habit)
     ("rapport-fr", "Quel était le budget de fonctionnement en 2022 ?",
      "The operating budget was 412,000 euros in 2022.", "language_mismatch"),
     ("amc-en", "Which person is the correct answer?", "\\correctchoice{René Coty}", "code_like"),
@@ -65,6 +68,8 @@ def test_each_kind_is_dropped(key, question, answer, reason):
     ("invoice", "What is the supplier's e-mail address?", "accounts@northwind-office.de"),  # ligature on the page
     ("invoice", "Summarise the payment terms.", "Payment is due in 30 days net, with a 2% discount within 10 days."),
     ("form", "Is the permit transferable?", "No, permits are not transferable."),  # a correct negative
+    ("form", "Is the vehicle registration of the applicant's vehicle given?",
+     "Yes, the applicant's vehicle registration is given."),  # a verdict in the question's words
     ("rapport-fr", "Quel organisme a versé la subvention de 15 000 euros ?", "La DRAC."),  # acronym of page words
     ("notice-zh", "每名学生本学期选课总学分不得超过多少？", "28学分。"),
     ("r-data", "Which function reads a file in table format?", "read.table()"),

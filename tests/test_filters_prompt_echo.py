@@ -1,4 +1,4 @@
-"""Issue 18: no pair copied from our prompts, no answer that passes grounding by saying nothing.
+"""No pair copied from our prompts, no answer that passes grounding by saying nothing.
 
 The cases are the ones seen in real runs (the demo, `docmatix filter-check`); the prompts are the
 real templates in prompts/, so editing a template keeps these tests honest.

@@ -192,7 +192,7 @@ def test_an_endpoint_that_comes_up_late_joins_and_takes_requests():
     assert early_answered + late_answered == 40 and early_answered >= 1
 
 
-# The stand-in answers as vLLM's OpenAI server does where the client depends on it (issue 19).
+# The stand-in answers as vLLM's OpenAI server does where the client depends on it.
 def one_chat(url: str, *, stop=None, api_key: str | None = None, model: str | None = None, max_tokens: int = 256,
              **settings):
     messages = TEMPLATES["whole_document"].messages("Wind turbines generate electricity from wind.")

@@ -1,5 +1,5 @@
 """`--profile`: one set of overrides (pipeline/profiles.py) applied by the run's argument parsing, and the
-README's profile table generated from it."""
+profile table of docs/reproducing-docmatix.md generated from it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 
 from docmatix.pipeline.config import RunConfig, add_run_arguments, config_from_args
 from docmatix.pipeline.profiles import PROFILES, profile_table
-from tests.conftest import REPO
+from docmatix.schemas.doc_blocks import PROFILES_PAGE
 
 
 def parse(*argv: str) -> RunConfig:
@@ -37,5 +37,5 @@ def test_why_ours_differs_is_given_exactly_where_the_values_differ():
 
 
 def test_readme_table_is_the_generated_one():
-    readme = (REPO / "README.md").read_text()
-    assert profile_table() in readme, "README's profile table is stale: paste `python -m docmatix.pipeline.profiles`"
+    readme = PROFILES_PAGE.read_text()
+    assert profile_table() in readme, "the profile table of docs/reproducing-docmatix.md is stale: paste `python -m docmatix.pipeline.profiles`"

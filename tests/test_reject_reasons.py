@@ -1,18 +1,19 @@
-"""The README's table of document reject reasons is generated from the code's own names."""
+"""The table of document reject reasons in docs/extraction.md is generated from the code's own names."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from docmatix.schemas.reject_reasons import DOCUMENT_REASONS, README, readme_with_table
+from docmatix.schemas.doc_blocks import REJECT_REASONS_PAGE
+from docmatix.schemas.reject_reasons import DOCUMENT_REASONS, page_with_reasons
 
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 
 
 def test_readme_table_is_current():
-    text = README.read_text()
-    assert readme_with_table(text) == text, "run `python -m docmatix.schemas.reject_reasons --write`"
+    text = REJECT_REASONS_PAGE.read_text()
+    assert page_with_reasons(text) == text, "run `python -m docmatix.schemas.reject_reasons --write`"
     for reason in DOCUMENT_REASONS:
         assert f"| `{reason.name}` | {reason.stage} |" in text
 

@@ -1,4 +1,4 @@
-"""Issue 18 loop control: a completion that repeats itself is cut where the loop starts (the pairs before
+"""Loop control: a completion that repeats itself is cut where the loop starts (the pairs before
 it kept), recorded as `repetition`, and with streaming the request is cancelled there instead of being
 paid for up to max_tokens."""
 
@@ -24,7 +24,7 @@ SETTINGS = LoopSettings()
 GOOD = ("Q1: Which company issued invoice 2231?\nA1: Harbor Tools Ltd issued it.\n"
         "Q2: What is the invoice total?\nA2: The total is 110 EUR.\n")
 
-# The three shapes seen on the shared corpus (issue 18), numbering as the model wrote it.
+# The three shapes seen on the shared corpus, numbering as the model wrote it.
 RENUMBERED = GOOD + "".join(
     f"Q{i}: What is the age of the person who wrote the document?\nA{i}: The document is written by a female.\n"
     f"Q{i + 1}: What is the gender of the author of the document?\nA{i + 1}: The document is written by a female.\n"

@@ -1,6 +1,6 @@
 """Run settings are stage dataclasses whose fields carry their flags: every setting has a flag that sets
 it, the flags are the ones the hand-written parser had (tests/data/cli_flags_before_i16.json, captured
-from it before the change) plus those of the settings that had none, and the README lists them."""
+from it before the change) plus those of the settings that had none, and docs/options.md lists them."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from docmatix.pipeline.config import (
     RunConfig,
     add_run_arguments,
     config_from_args,
-    readme_with_options,
+    page_with_options,
     setting_owners,
 )
 from docmatix.pipeline.settings import ChunkSettings, ExtractConfig, LLMSettings
-from docmatix.schemas.readme_blocks import README
+from docmatix.schemas.doc_blocks import OPTIONS_PAGE
 
 BEFORE = json.loads((Path(__file__).parent / "data" / "cli_flags_before_i16.json").read_text())
 # Settings the hand-written parser had no flag for, and settings added since.
@@ -129,9 +129,9 @@ def test_every_flag_sets_its_setting():
             assert getattr(getattr(config, OWNER[action.dest]), action.dest) == value
 
 
-def test_readme_option_list_is_current():
-    text = README.read_text()
-    assert readme_with_options(text) == text, "run `python -m docmatix.pipeline.config --write`"
+def test_option_list_page_is_current():
+    text = OPTIONS_PAGE.read_text()
+    assert page_with_options(text) == text, "run `python -m docmatix.pipeline.config --write`"
     for flag in ADDED.values():
         assert f"`{flag[0]}`" in text
 

@@ -1,4 +1,4 @@
-"""Stage worker counts come from settings and cluster size, never from the corpus (issue 6: bounded memory)."""
+"""Stage worker counts come from settings and cluster size, never from the corpus (bounded memory)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 18: what a run's tokens paid for. The stand-in server reports `usage` (one token per word) and
+"""What a run's tokens paid for. The stand-in server reports `usage` (one token per word) and
 counts what it sent; the real client, filters, writer and summary must account for every token."""
 
 from __future__ import annotations

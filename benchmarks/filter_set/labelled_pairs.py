@@ -27,7 +27,7 @@ BAD_KINDS = {
     "code_markup": "code, JSON, LaTeX or markup answers",
     "prompt_copy": "pairs copied from our prompts or carrying Q1:/Answer: markers",
 }
-# What no deterministic check can decide: the judge's (README, "Filters").
+# What no deterministic check can decide: the judge's (docs/filters.md).
 JUDGE_KINDS = frozenset({"outside_knowledge"})
 GOOD_KINDS = ("good_number", "good_date", "good_name", "good_word", "good_long", "good_arithmetic",
               "good_yes_no", "good_paraphrase", "good_negative", "good_imperative", "good_identifier",
