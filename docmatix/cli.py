@@ -39,9 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Import only the named command's module: some import heavy libraries (pymupdf, datasets, ray),
     # seconds that `docmatix inspect` should not pay. `docmatix --help` still lists every command.
-    module = command_module(argv)
-    args = build_parser([module] if module else COMMAND_MODULES).parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        module = command_module(argv)
+        args = build_parser([module] if module else COMMAND_MODULES).parse_args(argv)
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling (while importing, say): no traceback
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

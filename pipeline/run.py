@@ -27,11 +27,14 @@ if str(_PACKAGE_PARENT) not in sys.path:
 from docmatix import PACKAGE_PARENT  # noqa: E402
 from docmatix.pipeline.cluster_paths import NonPortablePath, check_portable_paths, running_as_ray_job  # noqa: E402
 from docmatix.pipeline.config import RunConfig, add_run_arguments, config_from_args  # noqa: E402
+from docmatix.pipeline.endpoint_check import EndpointsUnavailable, wait_for_endpoints  # noqa: E402
 from docmatix.pipeline.generate.llm_embedded import EmbeddedServer  # noqa: E402
 from docmatix.pipeline.generate.prompt_templates import load_templates  # noqa: E402
+from docmatix.pipeline.on_ray.engine_resources import EnginesCannotStart  # noqa: E402
 from docmatix.pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, rows_to_table, to_row  # noqa: E402
 from docmatix.pipeline.on_ray.unit_commit import ShardLimits, UnitTracker, commit_unit  # noqa: E402
 from docmatix.pipeline.on_ray.unit_parts import write_parts  # noqa: E402
+from docmatix.pipeline.run_interrupt import Interrupted, catch_stop_signals, interrupted_message  # noqa: E402
 from docmatix.pipeline.run_progress import RequestProgress  # noqa: E402
 from docmatix.pipeline.run_summary import build_summary, run_timings, write_json  # noqa: E402
 from docmatix.pipeline.s1_read import count_documents, discover_units  # noqa: E402
@@ -114,7 +117,14 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
         remove_partial_unit(config.output, unit.unit_id)
     if not pending:
         return 0
+    if config.llm_mode == "endpoint":  # before any work: an endpoint that is down must cost nothing
+        wait_for_endpoints(endpoints, config.api_key, config.endpoint_wait_s)  # the rest join later
+        if config.judge and config.judge_endpoints:
+            wait_for_endpoints(list(config.judge_endpoints), config.api_key, config.endpoint_wait_s, what="judge")
     _init_ray(config)
+    catch_stop_signals()  # again: Ray's core worker installed its own SIGTERM handler
+    if config.llm_mode == "ray-vllm":
+        _check_engine_resources(config)
     if sum(1 for node in ray.nodes() if node["Alive"]) > 1:
         check_portable_paths(list(config.inputs), config.output, "a multi-node Ray cluster")
     configure_data_context(DataContext.get_current())
@@ -167,6 +177,23 @@ def execute(config: RunConfig, endpoints: list[str], model: str | None) -> int:
     return len(pending)
 
 
+def _check_engine_resources(config: RunConfig) -> None:
+    """Refuse at once, with the numbers, engines a local Ray instance cannot hold (nothing will add the
+    GPUs: the run would wait forever); on a cluster, say what it waits for (an autoscaler may add it)."""
+    import ray
+
+    from docmatix.pipeline.on_ray.engine_resources import engine_shortfall
+
+    shortfall = engine_shortfall(config, [n["Resources"] for n in ray.nodes() if n["Alive"]])
+    if shortfall is None:
+        return
+    if not os.environ.get("RAY_ADDRESS"):
+        hint = "; on a machine without a GPU add --vllm-device cpu" if config.vllm_device == "gpu" else ""
+        raise EnginesCannotStart(f"{shortfall}, and a local Ray instance has no autoscaler to add them{hint}")
+    print(f"waiting: {shortfall}; the engines start when the cluster's autoscaler adds them "
+          f"(without one, this waits forever: stop with Ctrl-C)", file=sys.stderr, flush=True)
+
+
 def _ray_wait(handles: list, timeout: float | None) -> tuple[list, list]:
     import ray
 
@@ -216,6 +243,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if config.api_key is None:
         config.api_key = os.environ.get("OPENAI_API_KEY")
+    catch_stop_signals()
     try:
         if running_as_ray_job():
             check_portable_paths(list(config.inputs), config.output, "a Ray job (ray job submit)")
@@ -223,6 +251,18 @@ def run_from_args(args: argparse.Namespace) -> int:
     except NonPortablePath as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except EndpointsUnavailable as exc:
+        print(f"error: {exc}\nnothing was committed; the same command resumes once an endpoint answers",
+              file=sys.stderr)
+        return 3
+    except EnginesCannotStart as exc:
+        print(f"error: {exc}\nnothing was committed", file=sys.stderr)
+        return 3
+    except Interrupted as stop:
+        units = discover_units(config.inputs, config.pdfs_per_unit)
+        committed = len(read_done_markers(config.output)) if units else 0
+        print(interrupted_message(str(stop), committed, len(units)), file=sys.stderr, flush=True)
+        return stop.exit_status
     print(
         f"documents read {summary['documents_read']}, written {summary['documents_written']}, "
         f"rejected {summary['documents_rejected']}; pairs kept {summary['pairs_kept']} of "

@@ -203,6 +203,7 @@ class UnitWriter:
 def read_done_markers(output: str) -> dict[str, dict]:
     fs, root = fsspec.core.url_to_fs(output)
     layout = OutputLayout(root)
+    fs.invalidate_cache(layout.done_dir)  # s3fs caches listings per process: resume and the summary need now's
     if not fs.exists(layout.done_dir):
         return {}
     markers = {}

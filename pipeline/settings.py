@@ -125,6 +125,9 @@ class LLMSettings:
                                        "parsed)", flag="--no-loop-cancel")
     request_timeout_s: float = setting(600.0, "seconds per request attempt", flag="--request-timeout")
     max_attempts: int = setting(4, "attempts per request (retried on another endpoint with backoff)")
+    endpoint_wait_s: float = setting(
+        600.0, "seconds to wait at start for an endpoint to answer /models; past it the run stops with "
+               "nothing committed (exit status 3), for a rerun", flag="--endpoint-wait")
     embedded_parallel: int = setting(4, "embedded llama.cpp server: requests decoded at once")
     embedded_prompt_cache: bool = setting(
         True, "reproducible greedy answers (with --embedded-parallel 1), at some speed cost")

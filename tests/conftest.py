@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -104,3 +105,31 @@ def embedded_run(e2e_shard, tmp_path_factory) -> tuple[Path, dict]:
     summary = docmatix_run(e2e_shard, out)
     assert summary["documents_written"] >= 1, "the shared run wrote no row: nothing to test on"
     return out, summary
+
+
+def _bench_module():
+    """The benchmark's synthetic documents (real page PNGs, the writer's schema), reused here."""
+    spec = importlib.util.spec_from_file_location("bench_inspect", REPO / "benchmarks" / "bench_inspect.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- a synthetic output, fast: 320 rows written by the pipeline's own writer (real page PNGs, many row
+# groups), no run. Tests read it and never change it (copy it first).
+@pytest.fixture(scope="session")
+def synthetic_output(tmp_path_factory, corpus_files) -> Path:
+    bench = _bench_module()
+    out = tmp_path_factory.mktemp("synthetic")
+    pages = bench.render_pages(limit=12, dpi=72)
+    from docmatix.pipeline.run_summary import build_summary, write_json
+    from docmatix.pipeline.s6_write import ROW_GROUP_ROWS, UnitWriter
+
+    writer = UnitWriter(str(out), "pdfa-eng-train-0000")
+    for i in range(5 * ROW_GROUP_ROWS):
+        writer.add_finished(bench.synthetic_document(i, "pdfa-eng-train-0000", pages))
+    writer.commit()
+    summary, manifest = build_summary(str(out), ["pdfa-eng-train-0000"], {})
+    write_json(str(out), "summary.json", summary)
+    write_json(str(out), "manifest.json", manifest)
+    return out

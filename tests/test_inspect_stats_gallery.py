@@ -5,7 +5,6 @@ The gallery is opened in headless Chromium and checked through its DOM.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -30,33 +29,6 @@ from tests.fake_hub_server import FakeHub
 from tests.fake_hub_server import _Handler as _HubHandler
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _bench_module():
-    """The benchmark's synthetic documents (real page PNGs, the writer's schema), reused here."""
-    spec = importlib.util.spec_from_file_location("bench_inspect", REPO / "benchmarks" / "bench_inspect.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# -- a synthetic output, fast ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def synthetic_output(tmp_path_factory, corpus_files) -> Path:
-    bench = _bench_module()
-    out = tmp_path_factory.mktemp("synthetic")
-    pages = bench.render_pages(limit=12, dpi=72)
-    from docmatix.pipeline.run_summary import build_summary, write_json
-    from docmatix.pipeline.s6_write import UnitWriter
-
-    writer = UnitWriter(str(out), "pdfa-eng-train-0000")
-    for i in range(5 * ROW_GROUP_ROWS):
-        writer.add_finished(bench.synthetic_document(i, "pdfa-eng-train-0000", pages))
-    writer.commit()
-    summary, manifest = build_summary(str(out), ["pdfa-eng-train-0000"], {})
-    write_json(str(out), "summary.json", summary)
-    write_json(str(out), "manifest.json", manifest)
-    return out
 
 
 class CountingFileSystem(LocalFileSystem):
@@ -181,6 +153,29 @@ def test_inspect_and_stats_of_a_hub_dataset_by_id(synthetic_output, tmp_path):
         assert json.loads(proc.stdout)["documents"] == 5 * ROW_GROUP_ROWS
     finally:
         hub.stop()
+
+
+def test_stats_plots_are_png_charts_of_the_output(synthetic_output, tmp_path):
+    assert cli_main(["stats", str(synthetic_output), "--plot", str(tmp_path / "plots")]) == 0
+    charts = sorted((tmp_path / "plots").glob("*.png"))
+    assert {"pairs_per_doc.png", "drops_by_reason.png", "template_yield.png"} <= {c.name for c in charts}
+    for chart in charts:
+        with Image.open(chart) as img:
+            assert img.format == "PNG" and img.width >= 300
+            assert ImageStat.Stat(img.convert("L")).stddev[0] > 5  # something drawn, not a blank canvas
+
+
+def test_compare_puts_an_output_beside_a_changed_copy(synthetic_output, tmp_path, capsys):
+    """Settings come from each output's summary, totals from its data: the copy names another model."""
+    copy = tmp_path / "copy"
+    shutil.copytree(synthetic_output, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["model"] = "other-model"
+    (copy / "summary.json").write_text(json.dumps(summary))
+    assert cli_main(["compare", str(synthetic_output), str(copy), "--json", "-"]) == 0
+    rows = {(r["section"], r["name"]): (r["a"], r["b"]) for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert rows[("settings", "model")][1] == "other-model" != rows[("settings", "model")][0]
+    assert rows[("totals", "documents")] == (320, 320)
 
 
 def test_an_output_with_every_document_rejected(tmp_path, capsys):

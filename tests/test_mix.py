@@ -21,7 +21,7 @@ from docmatix.cli import main as cli_main
 from docmatix.mix.mixture import SubsetSpec, build_mixture, load_mixture
 from docmatix.schemas.output import CAULDRON_FEATURES
 
-pytestmark = pytest.mark.slow  # the session's real pipeline run (embedded LLM)
+SLOW = pytest.mark.slow  # the tests that mix the session's real pipeline run (embedded LLM) in
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,7 @@ def origin(row: dict) -> str:
     return "docmatix" if source.startswith("PDFA key: ") else source
 
 
+@SLOW
 def test_mixture_by_rows_loads_as_one_dataset_with_asked_proportions(run_output, cauldron, tmp_path):
     ours = json.loads((run_output / "summary.json").read_text())["documents_written"]
     assert ours >= 1
@@ -89,6 +90,7 @@ def test_mixture_by_rows_loads_as_one_dataset_with_asked_proportions(run_output,
     assert again.features == CAULDRON_FEATURES and Counter(origin(r) for r in again) == counts
 
 
+@SLOW
 def test_mixture_by_pairs_without_repeats(run_output, cauldron):
     specs = [SubsetSpec("docmatix", str(run_output), 1), SubsetSpec("a", f"{cauldron}#synth_a", 1),
              SubsetSpec("b", f"{cauldron}#synth_b", 1)]
@@ -104,6 +106,7 @@ def test_mixture_by_pairs_without_repeats(run_output, cauldron):
     assert limiting["pairs_selected"] == limiting["pairs_available"]
 
 
+@SLOW
 def test_subset_with_another_schema_is_refused_naming_the_difference(run_output, cauldron, tmp_path):
     with pytest.raises(SystemExit) as err:
         cli_main(["mix", str(tmp_path / "mix"), "--subset", f"docmatix={run_output}",
@@ -115,6 +118,7 @@ def test_subset_with_another_schema_is_refused_naming_the_difference(run_output,
     assert not (tmp_path / "mix" / "mixture.json").exists()
 
 
+@SLOW
 def test_mixture_with_a_subset_on_the_hub(run_output, cauldron, tmp_path, monkeypatch):
     """A Cauldron-layout repo (`<config>/train-*.parquet`) on a local Hub server, named by its hub id."""
     from huggingface_hub import HfApi, constants

@@ -1,8 +1,10 @@
-"""Runs that cannot do what was asked say so and exit non-zero: non-portable paths, unreadable inputs."""
+"""Runs that cannot do what was asked say so and exit non-zero: non-portable paths, unreadable inputs, an
+endpoint that is not there."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from docmatix.pipeline.cluster_paths import NonPortablePath, check_portable_paths
+from tests.conftest import corpus_pdf
 from tests.fake_llm_server import FakeServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,3 +53,38 @@ def test_run_where_no_input_can_be_read_exits_nonzero(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["documents_written"] == 0 and summary["documents_rejected_by_reason"] == {"unreadable_shard": 1}
     assert list((out / "rejects" / "documents").glob("*.parquet"))  # the reason is on disk, not only printed
+
+
+def test_an_endpoint_that_is_not_there_is_named_and_the_run_stops_after_the_wait(tmp_path):
+    """Named with its error before the wait ends, exit status 3, and nothing written: the rerun does it all."""
+    from docmatix.pipeline.generate.llm_embedded import free_port
+
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    (pdfs / "a.pdf").write_bytes(corpus_pdf("001-trivial/minimal-document.pdf").read_bytes())
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there: a mistyped port
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "docmatix.cli", "run", str(pdfs), "--output", str(out),
+                           "--endpoint", url, "--model", "m", "--endpoint-wait", "3", "--no-progress"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    named = proc.stderr.index(f"LLM endpoint {url} is not answering: ConnectError")
+    assert named < proc.stderr.index("waiting up to 3 s") < proc.stderr.index("no LLM endpoint answered")
+    assert "the same command resumes" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (out / "_done").exists() and not (out / "summary.json").exists()
+
+
+def test_in_cluster_engines_without_the_gpus_are_refused_with_the_numbers(tmp_path):
+    """This machine has no GPU: a local Ray instance cannot grow one, so the run stops at once (it used to
+    wait forever with no line saying why)."""
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    (pdfs / "a.pdf").write_bytes(corpus_pdf("001-trivial/minimal-document.pdf").read_bytes())
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "docmatix.cli", "run", str(pdfs), "--output", str(out),
+                           "--llm-mode", "ray-vllm", "--model", "m", "--no-progress"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO, env={**os.environ, "RAY_ADDRESS": ""})
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "needs 1 GPUs (1 replica(s) x 1 tensor-parallel GPU(s)); the Ray cluster has 0" in proc.stderr
+    assert "--vllm-device cpu" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (out / "_done").exists() and not (out / "summary.json").exists()

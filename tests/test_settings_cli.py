@@ -32,7 +32,7 @@ ADDED = {"send_seed": ["--no-send-seed"], "embedded_ctx": ["--embedded-ctx"],
          "require_evidence": ["--require-evidence"], "min_judge_score": ["--min-judge-score"], "judge": ["--judge"],
          "judge_endpoints": ["--judge-endpoint"], "judge_model": ["--judge-model"],
          "vllm_device": ["--vllm-device"], "vllm_cpus": ["--vllm-cpus"],
-         "extract_slow_after_s": ["--extract-slow-after"]}
+         "extract_slow_after_s": ["--extract-slow-after"], "endpoint_wait_s": ["--endpoint-wait"]}
 
 
 def run_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,8 @@ class GenerateAndFilter:
         self.cache = cache
         settings = ClientSettings(max_in_flight=per_actor_in_flight(config.max_in_flight, actors),
                                   timeout_s=config.request_timeout_s,
-                                  max_attempts=config.max_attempts, api_key=config.api_key)
+                                  max_attempts=config.max_attempts, api_key=config.api_key,
+                                  ready_timeout_s=config.endpoint_wait_s)
         self.client = LLMClient(endpoints, model, settings, cache)
         asyncio.run_coroutine_threadsafe(self.client.__aenter__(), self.loop).result()
         self.judge = judge_client(config, endpoints, model, self.client, settings, cache)

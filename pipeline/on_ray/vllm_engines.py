@@ -45,6 +45,7 @@ from docmatix.pipeline.generate.qa_parse import QA_JSON_SCHEMA, response_format
 from docmatix.pipeline.generate.repetition import LoopSettings
 from docmatix.pipeline.generate.request_cache import RequestCache, request_key
 from docmatix.pipeline.generate.token_count import approximate_tokens
+from docmatix.pipeline.on_ray.engine_resources import placement
 from docmatix.pipeline.on_ray.generate_stage import cache_path, shared_cache
 from docmatix.pipeline.on_ray.rows import DOCUMENTS_PER_BATCH, UnitEnd, from_row, rows_to_table, to_row
 from docmatix.pipeline.s3_chunk import chunk_or_reject
@@ -74,16 +75,6 @@ def engine_kwargs(config: RunConfig) -> dict[str, Any]:
     if config.vllm_device == "cpu":  # the CPU build: no CUDA graphs, and the tiny test model is float32
         kwargs.update(enforce_eager=True, dtype="float32")
     return kwargs
-
-
-def placement(config: RunConfig) -> dict[str, Any]:
-    """Resources of one engine replica: `tensor_parallel` GPU bundles on one node (STRICT_PACK: a
-    tensor-parallel group never spans nodes), or on CPU one bundle of `vllm_cpus` cores."""
-    if config.vllm_device == "cpu":
-        if config.vllm_tensor_parallel != 1:
-            raise ValueError("--vllm-device cpu runs one engine process per replica: --vllm-tensor-parallel 1")
-        return {"bundles": [{"CPU": config.vllm_cpus}]}
-    return {"bundles": [{"GPU": 1, "CPU": 1}] * config.vllm_tensor_parallel, "strategy": "STRICT_PACK"}
 
 
 def processor_config(config: RunConfig):
