@@ -77,7 +77,7 @@ def is_generic_answer(answer: str, context: PairContext) -> bool:
 
 
 # A yes/no verdict may well repeat its question's words: "Yes, the text should contain every letter".
-_VERDICT = regex.compile(r"^\W*(yes|no|oui|non|ja|nein|si|sí|sim|nao|não)\b|^\W*[是否不对]")
+_VERDICT = regex.compile(r"^\W*(yes|no|oui|non|ja|nein|si|sim|nao)\b|^\W*[是否不对]")  # matched on fold(): no accents
 
 
 def _singular(word: str) -> str:
